@@ -1,0 +1,64 @@
+package content
+
+import (
+	"context"
+	"time"
+)
+
+// Store is what the domain needs from a system of record. Implementations
+// return *NotFoundError for a missing article, section or tag.
+type Store interface {
+	// Article returns the article with slug, public or not.
+	Article(ctx context.Context, slug string) (*Article, error)
+	// ArticlesByID returns the articles that exist among ids.
+	ArticlesByID(ctx context.Context, ids []int64) (map[int64]*Article, error)
+	// ListArticles returns up to q.Limit public articles, newest first.
+	ListArticles(ctx context.Context, q ListQuery) ([]*Article, error)
+	// CountArticles counts the public articles that match f.
+	CountArticles(ctx context.Context, f ListFilter) (int, error)
+	// TagsFor and AuthorsFor return each article's tags and authors in
+	// their editorial order, keyed by article id.
+	TagsFor(ctx context.Context, ids []int64) (map[int64][]Tag, error)
+	AuthorsFor(ctx context.Context, ids []int64) (map[int64][]Author, error)
+	Sections(ctx context.Context) ([]Section, error)
+	Section(ctx context.Context, slug string) (*Section, error)
+	Tag(ctx context.Context, slug string) (*Tag, error)
+	// RelatedCandidates returns public articles sharing a tag or the
+	// section with article id, best first: shared tags, then section, then
+	// newest.
+	RelatedCandidates(ctx context.Context, id int64, now time.Time, limit int) ([]*Article, error)
+	// PublicArticlesBySlug returns the public articles among slugs.
+	PublicArticlesBySlug(ctx context.Context, slugs []string, now time.Time) (map[string]*Article, error)
+
+	// Pinned returns the editor's pinned related slugs of article id.
+	Pinned(ctx context.Context, id int64) ([]string, error)
+
+	// UpsertArticles writes all records in one transaction, all or none,
+	// and returns their ids in order.
+	UpsertArticles(ctx context.Context, recs []ArticleRecord) ([]int64, error)
+	// DeleteArticle reports whether there was an article to delete.
+	DeleteArticle(ctx context.Context, slug string) (bool, error)
+
+	// CreateKey stores an editor key's public id and secret hash.
+	CreateKey(ctx context.Context, k EditorKey) error
+	// Key returns the key with the public id.
+	Key(ctx context.Context, id string) (*EditorKey, error)
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+}
+
+// ListFilter narrows a listing. Empty fields do not filter.
+type ListFilter struct {
+	Section string
+	Tag     string
+	Search  string
+	Now     time.Time // articles published after Now are not yet public
+}
+
+// ListQuery is one page of a listing.
+type ListQuery struct {
+	ListFilter
+	After *Cursor
+	Limit int
+}

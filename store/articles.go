@@ -1,0 +1,318 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bylinehq/byline/content"
+)
+
+const articleColumns = `a.id, a.slug, a.title, a.summary, a.source, a.body_format, a.body,
+	a.section_slug, s.name, a.image_url, a.image_alt, a.image_width, a.image_height,
+	a.published_ms, a.updated_ms, a.reading_minutes`
+
+const articleFrom = ` FROM articles a JOIN sections s ON s.slug = a.section_slug`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanArticle(r scanner) (*content.Article, error) {
+	var (
+		a         content.Article
+		format    string
+		imgURL    sql.NullString
+		imgAlt    string
+		imgW      int
+		imgH      int
+		published sql.NullInt64
+		updated   int64
+	)
+	err := r.Scan(&a.ID, &a.Slug, &a.Title, &a.Summary, &a.Source, &format, &a.Body,
+		&a.Section.Slug, &a.Section.Name, &imgURL, &imgAlt, &imgW, &imgH,
+		&published, &updated, &a.ReadingTimeMinutes)
+	if err != nil {
+		return nil, err
+	}
+	a.BodyFormat = content.BodyFormat(format)
+	if imgURL.Valid {
+		a.Image = &content.Image{URL: imgURL.String, Alt: imgAlt, Width: imgW, Height: imgH}
+	}
+	if published.Valid {
+		t := time.UnixMilli(published.Int64).UTC()
+		a.PublishedAt = &t
+	}
+	a.UpdatedAt = time.UnixMilli(updated).UTC()
+	return &a, nil
+}
+
+func (s *DB) articles(ctx context.Context, q string, args ...any) ([]*content.Article, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*content.Article
+	for rows.Next() {
+		a, err := scanArticle(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// Article returns the article with slug.
+func (s *DB) Article(ctx context.Context, slug string) (*content.Article, error) {
+	a, err := scanArticle(s.queryRow(ctx, "SELECT "+articleColumns+articleFrom+" WHERE a.slug = ?", slug))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &content.NotFoundError{Kind: "article", Key: slug}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get article %q: %w", slug, err)
+	}
+	return a, nil
+}
+
+// maxIn bounds one IN list; longer lists are sent in chunks.
+const maxIn = 500
+
+func chunks[T any](xs []T, f func([]T) error) error {
+	for len(xs) > 0 {
+		n := min(len(xs), maxIn)
+		if err := f(xs[:n]); err != nil {
+			return err
+		}
+		xs = xs[n:]
+	}
+	return nil
+}
+
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+// ArticlesByID returns the articles among ids.
+func (s *DB) ArticlesByID(ctx context.Context, ids []int64) (map[int64]*content.Article, error) {
+	out := make(map[int64]*content.Article, len(ids))
+	err := chunks(ids, func(part []int64) error {
+		list, err := s.articles(ctx, "SELECT "+articleColumns+articleFrom+" WHERE a.id IN ("+placeholders(len(part))+")", anys(part)...)
+		for _, a := range list {
+			out[a.ID] = a
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: articles by id: %w", err)
+	}
+	return out, nil
+}
+
+// PublicArticlesBySlug returns the public articles among slugs.
+func (s *DB) PublicArticlesBySlug(ctx context.Context, slugs []string, now time.Time) (map[string]*content.Article, error) {
+	out := make(map[string]*content.Article, len(slugs))
+	if len(slugs) == 0 {
+		return out, nil
+	}
+	args := append(anys(slugs), now.UnixMilli())
+	list, err := s.articles(ctx, "SELECT "+articleColumns+articleFrom+
+		" WHERE a.slug IN ("+placeholders(len(slugs))+") AND a.published_ms <= ?", args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: articles by slug: %w", err)
+	}
+	for _, a := range list {
+		out[a.Slug] = a
+	}
+	return out, nil
+}
+
+// where builds the filter of a public listing.
+func (s *DB) where(f content.ListFilter) (string, []any) {
+	conds := []string{"a.published_ms IS NOT NULL", "a.published_ms <= ?"}
+	args := []any{f.Now.UnixMilli()}
+	if f.Section != "" {
+		conds = append(conds, "a.section_slug = ?")
+		args = append(args, f.Section)
+	}
+	if f.Tag != "" {
+		conds = append(conds, "a.id IN (SELECT article_id FROM article_tags WHERE tag_slug = ?)")
+		args = append(args, f.Tag)
+	}
+	if f.Search != "" {
+		if clause, arg, ok := s.d.searchClause(f.Search); ok {
+			conds = append(conds, clause)
+			args = append(args, arg)
+		} else {
+			conds = append(conds, "1 = 0") // punctuation alone matches nothing
+		}
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// ListArticles returns one page of public articles, newest first.
+func (s *DB) ListArticles(ctx context.Context, q content.ListQuery) ([]*content.Article, error) {
+	where, args := s.where(q.ListFilter)
+	if q.After != nil {
+		ms := q.After.PublishedAt.UnixMilli()
+		where += " AND (a.published_ms < ? OR (a.published_ms = ? AND a.id < ?))"
+		args = append(args, ms, ms, q.After.ID)
+	}
+	args = append(args, q.Limit)
+	list, err := s.articles(ctx, "SELECT "+articleColumns+articleFrom+where+
+		" ORDER BY a.published_ms DESC, a.id DESC LIMIT ?", args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: list articles: %w", err)
+	}
+	return list, nil
+}
+
+// CountArticles counts the public articles matching f.
+func (s *DB) CountArticles(ctx context.Context, f content.ListFilter) (int, error) {
+	where, args := s.where(f)
+	var n int
+	if err := s.queryRow(ctx, "SELECT COUNT(*) FROM articles a"+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count articles: %w", err)
+	}
+	return n, nil
+}
+
+// namedFor loads (article_id, slug, name) rows of a join table, in order.
+func (s *DB) namedFor(ctx context.Context, join, table, col string, ids []int64, add func(id int64, slug, name string)) error {
+	return chunks(ids, func(part []int64) error {
+		rows, err := s.query(ctx, "SELECT j.article_id, t.slug, t.name FROM "+join+" j JOIN "+table+" t ON t.slug = j."+col+
+			" WHERE j.article_id IN ("+placeholders(len(part))+") ORDER BY j.article_id, j.position", anys(part)...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				id         int64
+				slug, name string
+			)
+			if err := rows.Scan(&id, &slug, &name); err != nil {
+				return err
+			}
+			add(id, slug, name)
+		}
+		return rows.Err()
+	})
+}
+
+// TagsFor returns each article's tags in order.
+func (s *DB) TagsFor(ctx context.Context, ids []int64) (map[int64][]content.Tag, error) {
+	out := make(map[int64][]content.Tag, len(ids))
+	err := s.namedFor(ctx, "article_tags", "tags", "tag_slug", ids, func(id int64, slug, name string) {
+		out[id] = append(out[id], content.Tag{Slug: slug, Name: name})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: tags: %w", err)
+	}
+	return out, nil
+}
+
+// AuthorsFor returns each article's authors in order.
+func (s *DB) AuthorsFor(ctx context.Context, ids []int64) (map[int64][]content.Author, error) {
+	out := make(map[int64][]content.Author, len(ids))
+	err := s.namedFor(ctx, "article_authors", "authors", "author_slug", ids, func(id int64, slug, name string) {
+		out[id] = append(out[id], content.Author{Slug: slug, Name: name})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: authors: %w", err)
+	}
+	return out, nil
+}
+
+// Pinned returns an article's pinned related slugs.
+func (s *DB) Pinned(ctx context.Context, id int64) ([]string, error) {
+	rows, err := s.query(ctx, "SELECT related_slug FROM article_related WHERE article_id = ? ORDER BY position", id)
+	if err != nil {
+		return nil, fmt.Errorf("store: pinned of %d: %w", id, err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var slug string
+		if err := rows.Scan(&slug); err != nil {
+			return nil, fmt.Errorf("store: pinned of %d: %w", id, err)
+		}
+		out = append(out, slug)
+	}
+	return out, rows.Err()
+}
+
+// Sections lists the sections that have articles, by name.
+func (s *DB) Sections(ctx context.Context) ([]content.Section, error) {
+	rows, err := s.query(ctx, "SELECT slug, name FROM sections ORDER BY name")
+	if err != nil {
+		return nil, fmt.Errorf("store: sections: %w", err)
+	}
+	defer rows.Close()
+	out := []content.Section{}
+	for rows.Next() {
+		var sec content.Section
+		if err := rows.Scan(&sec.Slug, &sec.Name); err != nil {
+			return nil, fmt.Errorf("store: sections: %w", err)
+		}
+		out = append(out, sec)
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) named(ctx context.Context, table, kind, slug string) (string, error) {
+	var name string
+	err := s.queryRow(ctx, "SELECT name FROM "+table+" WHERE slug = ?", slug).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", &content.NotFoundError{Kind: kind, Key: slug}
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: get %s %q: %w", kind, slug, err)
+	}
+	return name, nil
+}
+
+// Section returns the section with slug.
+func (s *DB) Section(ctx context.Context, slug string) (*content.Section, error) {
+	name, err := s.named(ctx, "sections", "section", slug)
+	if err != nil {
+		return nil, err
+	}
+	return &content.Section{Slug: slug, Name: name}, nil
+}
+
+// Tag returns the tag with slug.
+func (s *DB) Tag(ctx context.Context, slug string) (*content.Tag, error) {
+	name, err := s.named(ctx, "tags", "tag", slug)
+	if err != nil {
+		return nil, err
+	}
+	return &content.Tag{Slug: slug, Name: name}, nil
+}
+
+// RelatedCandidates ranks public articles by shared tags (two points each)
+// and shared section (one point), newest first on ties. Both halves use
+// indexes (article_tags_tag, articles_section), so no full scan.
+func (s *DB) RelatedCandidates(ctx context.Context, id int64, now time.Time, limit int) ([]*content.Article, error) {
+	list, err := s.articles(ctx, "SELECT "+articleColumns+articleFrom+` JOIN (
+		SELECT c.id, SUM(c.w) AS score FROM (
+			SELECT t.article_id AS id, 2 AS w FROM article_tags t
+			WHERE t.tag_slug IN (SELECT tag_slug FROM article_tags WHERE article_id = ?)
+			UNION ALL
+			SELECT o.id, 1 AS w FROM articles o
+			WHERE o.section_slug = (SELECT section_slug FROM articles WHERE id = ?)
+		) c GROUP BY c.id
+	) r ON r.id = a.id
+	WHERE a.id <> ? AND a.published_ms IS NOT NULL AND a.published_ms <= ?
+	ORDER BY r.score DESC, a.published_ms DESC, a.id DESC LIMIT ?`, id, id, id, now.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: related to %d: %w", id, err)
+	}
+	return list, nil
+}

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bylinehq/byline/content"
+)
+
+// UpsertArticles writes every record, or none, in one transaction.
+func (s *DB) UpsertArticles(ctx context.Context, recs []content.ArticleRecord) ([]int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: upsert: begin: %w", err)
+	}
+	defer tx.Rollback()
+	now := time.Now().UnixMilli()
+	ids := make([]int64, 0, len(recs))
+	names := nameCache{}
+	for i := range recs {
+		id, err := s.upsertOne(ctx, tx, &recs[i], now, names)
+		if err != nil {
+			return nil, fmt.Errorf("store: upsert article %q: %w", recs[i].Slug, err)
+		}
+		ids = append(ids, id)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: upsert: commit: %w", err)
+	}
+	return ids, nil
+}
+
+// nameCache remembers which sections, tags and authors a batch has already
+// written, so a 10k-article import does not rewrite "news" 10k times.
+type nameCache map[string]bool
+
+// upsertName writes a section, tag or author. An empty name (the editor
+// gave only a slug) never overwrites a better name already stored.
+func (s *DB) upsertName(ctx context.Context, tx *sql.Tx, table, slug, name string, seen nameCache) error {
+	key := table + "\x00" + slug + "\x00" + name
+	if seen[key] {
+		return nil
+	}
+	seen[key] = true
+	if name == "" {
+		_, err := s.exec(ctx, tx, "INSERT INTO "+table+" (slug, name) VALUES (?, ?) ON CONFLICT (slug) DO NOTHING", slug, content.TitleCase(slug))
+		return err
+	}
+	_, err := s.exec(ctx, tx, "INSERT INTO "+table+" (slug, name) VALUES (?, ?) ON CONFLICT (slug) DO UPDATE SET name = excluded.name", slug, name)
+	return err
+}
+
+func (s *DB) upsertOne(ctx context.Context, tx *sql.Tx, r *content.ArticleRecord, now int64, names nameCache) (int64, error) {
+	if err := s.upsertName(ctx, tx, "sections", r.Section.Slug, r.Section.Name, names); err != nil {
+		return 0, err
+	}
+	var (
+		imgURL     sql.NullString
+		imgAlt     string
+		imgW, imgH int
+		published  sql.NullInt64
+	)
+	if r.Image != nil {
+		imgURL = sql.NullString{String: r.Image.URL, Valid: true}
+		imgAlt, imgW, imgH = r.Image.Alt, r.Image.Width, r.Image.Height
+	}
+	if r.PublishedAt != nil {
+		published = sql.NullInt64{Int64: r.PublishedAt.UnixMilli(), Valid: true}
+	}
+	var id int64
+	s.queries.Add(1)
+	err := tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO articles
+		(slug, title, summary, source, body_format, body, section_slug, image_url, image_alt,
+		 image_width, image_height, published_ms, updated_ms, reading_minutes, sample)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (slug) DO UPDATE SET title = excluded.title, summary = excluded.summary,
+		 source = excluded.source, body_format = excluded.body_format, body = excluded.body,
+		 section_slug = excluded.section_slug, image_url = excluded.image_url,
+		 image_alt = excluded.image_alt, image_width = excluded.image_width,
+		 image_height = excluded.image_height, published_ms = excluded.published_ms,
+		 updated_ms = excluded.updated_ms, reading_minutes = excluded.reading_minutes,
+		 sample = excluded.sample
+		RETURNING id`),
+		r.Slug, r.Title, r.Summary, r.Source, string(r.BodyFormat), r.Body, r.Section.Slug,
+		imgURL, imgAlt, imgW, imgH, published, now, r.ReadingTimeMinutes, r.Sample).Scan(&id)
+	if err != nil {
+		return 0, err
+	}
+	for _, q := range []string{"DELETE FROM article_tags WHERE article_id = ?", "DELETE FROM article_authors WHERE article_id = ?", "DELETE FROM article_related WHERE article_id = ?"} {
+		if _, err := s.exec(ctx, tx, q, id); err != nil {
+			return 0, err
+		}
+	}
+	for i, t := range r.Tags {
+		if err := s.upsertName(ctx, tx, "tags", t.Slug, t.Name, names); err != nil {
+			return 0, err
+		}
+		if _, err := s.exec(ctx, tx, "INSERT INTO article_tags (article_id, tag_slug, position) VALUES (?, ?, ?)", id, t.Slug, i); err != nil {
+			return 0, err
+		}
+	}
+	for i, a := range r.Authors {
+		if err := s.upsertName(ctx, tx, "authors", a.Slug, a.Name, names); err != nil {
+			return 0, err
+		}
+		if _, err := s.exec(ctx, tx, "INSERT INTO article_authors (article_id, author_slug, position) VALUES (?, ?, ?)", id, a.Slug, i); err != nil {
+			return 0, err
+		}
+	}
+	for i, slug := range r.Related {
+		if _, err := s.exec(ctx, tx, "INSERT INTO article_related (article_id, position, related_slug) VALUES (?, ?, ?)", id, i, slug); err != nil {
+			return 0, err
+		}
+	}
+	s.queries.Add(1)
+	if err := s.d.index(ctx, tx, id, r.Title, r.Summary, content.PlainText(r.Body)); err != nil {
+		return 0, fmt.Errorf("index: %w", err)
+	}
+	return id, nil
+}
+
+// DeleteArticle removes the article with slug and its links.
+func (s *DB) DeleteArticle(ctx context.Context, slug string) (bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("store: delete %q: %w", slug, err)
+	}
+	defer tx.Rollback()
+	var id int64
+	s.queries.Add(1)
+	err = tx.QueryRowContext(ctx, s.d.rebind("DELETE FROM articles WHERE slug = ? RETURNING id"), slug).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: delete %q: %w", slug, err)
+	}
+	if err := s.d.unindex(ctx, tx, id); err != nil {
+		return false, fmt.Errorf("store: delete %q: unindex: %w", slug, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("store: delete %q: commit: %w", slug, err)
+	}
+	return true, nil
+}
+
+// CreateKey stores an editor key.
+func (s *DB) CreateKey(ctx context.Context, k content.EditorKey) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: create key: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := s.exec(ctx, tx, "INSERT INTO editor_keys (id, name, secret_hash, created_ms) VALUES (?, ?, ?, ?)",
+		k.ID, k.Name, k.SecretHash, k.CreatedAt.UnixMilli()); err != nil {
+		return fmt.Errorf("store: create key %q: %w", k.Name, err)
+	}
+	return tx.Commit()
+}
+
+// Key returns the editor key with the public id.
+func (s *DB) Key(ctx context.Context, id string) (*content.EditorKey, error) {
+	var (
+		k  content.EditorKey
+		ms int64
+	)
+	err := s.queryRow(ctx, "SELECT id, name, secret_hash, created_ms FROM editor_keys WHERE id = ?", id).Scan(&k.ID, &k.Name, &k.SecretHash, &ms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &content.NotFoundError{Kind: "key", Key: id}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get key: %w", err)
+	}
+	k.CreatedAt = time.UnixMilli(ms).UTC()
+	return &k, nil
+}
+
+var _ content.Store = (*DB)(nil)
