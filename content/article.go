@@ -1,6 +1,8 @@
 package content
 
 import (
+	"io"
+	"strconv"
 	"time"
 )
 
@@ -108,3 +110,16 @@ type ArticleRecord struct {
 	Related            []string
 	Sample             bool
 }
+
+// UnmarshalGQL reads the GraphQL enum value.
+func (f *BodyFormat) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok || !BodyFormat(s).IsValid() {
+		return Invalid("bodyFormat", "must be MARKDOWN or HTML")
+	}
+	*f = BodyFormat(s)
+	return nil
+}
+
+// MarshalGQL writes the GraphQL enum value.
+func (f BodyFormat) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(f))) }

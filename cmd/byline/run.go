@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/bylinehq/byline/content"
+	"github.com/bylinehq/byline/graph"
+	"github.com/bylinehq/byline/server"
+	"github.com/bylinehq/byline/store"
+)
+
+const usage = `byline — a GraphQL content gateway for news publishers
+
+usage: byline <command> [flags]
+
+commands:
+  serve              run the gateway (imports the sample content into an empty database)
+  import <dir>       import Markdown articles with YAML front matter, all or nothing
+  keys create --name N   create an editor API key (printed once, stored hashed)
+  version            print the version
+
+Run "byline <command> --help" for a command's flags.
+`
+
+// run is main without the process: testable, with no globals.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		return keysCmd(ctx, rest, getenv, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "byline", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "byline: unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}
+
+// version is the module version or VCS revision the binary was built from.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return strings.TrimSpace(v)
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// openService opens the store and builds the domain over it.
+func openService(ctx context.Context, cfg *Config) (*content.Service, *store.DB, error) {
+	db, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc := content.NewService(db, content.Config{PublicURL: cfg.PublicURL})
+	return svc, db, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs := flagSet("serve", "serve [flags]", &cfg, getenv, stderr)
+	serveFlags(fs, &cfg, getenv)
+	if err := parse(fs, args, &cfg); err != nil {
+		return err
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = defaultPublicURL(cfg.Addr)
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	svc, db, err := openService(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := seedIfEmpty(ctx, svc, log); err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	gql := graph.NewHandler(graph.Options{Content: svc, Log: log, Metrics: reg})
+	h := server.New(server.Config{
+		GraphQL:  gql,
+		Registry: reg,
+		Log:      log,
+		Version:  version(),
+		Checks:   []server.Check{{Name: "database", Required: true, Func: svc.Ping}},
+	})
+	log.Info("byline starting", "version", version(), "db", db.Engine(), "public_url", cfg.PublicURL)
+	return server.Run(ctx, log, cfg.Addr, h, cfg.Drain)
+}
+
+// seedIfEmpty imports the bundled sample content into a new database, so a
+// fresh clone shows a working site.
+func seedIfEmpty(ctx context.Context, svc *content.Service, log *slog.Logger) error {
+	n, err := svc.Count(ctx, content.ListFilter{Now: time.Now().AddDate(100, 0, 0)})
+	if err != nil || n > 0 {
+		return err
+	}
+	res, err := svc.Import(ctx, content.Sample())
+	if err != nil {
+		return fmt.Errorf("import sample content: %w", err)
+	}
+	log.Info("empty database: imported the sample content", "articles", len(res.IDs))
+	return nil
+}
+
+func importCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs := flagSet("import", "import [flags] <dir>", &cfg, getenv, stderr)
+	if err := parse(fs, args, &cfg); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	dir := fs.Arg(0)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("import: %q is not a directory", dir)
+	}
+	svc, db, err := openService(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	start := time.Now()
+	res, err := svc.Import(ctx, os.DirFS(dir))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d articles (%d drafts without a published date) from %s in %s\n",
+		len(res.IDs), res.Drafts, dir, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprint(stderr, "usage: byline keys create --name N [--db …]\n")
+		return errUsage
+	}
+	var (
+		cfg  Config
+		name string
+	)
+	fs := flagSet("keys create", "keys create --name N [flags]", &cfg, getenv, stderr)
+	fs.StringVar(&name, "name", "", "who the key is for, e.g. newsdesk (required)")
+	if err := parse(fs, args[1:], &cfg); err != nil {
+		return err
+	}
+	if name == "" {
+		fs.Usage()
+		return errUsage
+	}
+	svc, db, err := openService(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	token, err := svc.CreateKey(ctx, name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, token)
+	fmt.Fprintf(stderr, "editor key %q created; it is shown only this once. Send it as: Authorization: Bearer <key>\n", name)
+	return nil
+}
+

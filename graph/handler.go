@@ -1,0 +1,73 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/bylinehq/byline/content"
+)
+
+// Options configure the GraphQL handler.
+type Options struct {
+	Content       *content.Service
+	Log           *slog.Logger
+	Metrics       prometheus.Registerer // nil: not exported
+	MaxDepth      int                   // default 12
+	MaxComplexity int                   // default 5000
+}
+
+// Limits a query must stay within, unless Options say otherwise.
+const (
+	DefaultMaxDepth      = 12
+	DefaultMaxComplexity = 5000
+)
+
+// NewHandler serves GraphQL over HTTP (GET and POST).
+func NewHandler(o Options) http.Handler {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.MaxDepth == 0 {
+		o.MaxDepth = DefaultMaxDepth
+	}
+	if o.MaxComplexity == 0 {
+		o.MaxComplexity = DefaultMaxComplexity
+	}
+	m := newMetrics(o.Metrics)
+	cfg := Config{Resolvers: &Resolver{Content: o.Content, Log: o.Log}}
+	complexity(&cfg.Complexity)
+	srv := handler.New(NewExecutableSchema(cfg))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(depthLimit{Max: o.MaxDepth})
+	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+	srv.SetErrorPresenter(presenter(o.Log, m))
+	srv.SetRecoverFunc(recoverer(o.Log))
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		resp := next(ctx)
+		if oc := graphql.GetOperationContext(ctx); oc != nil {
+			m.duration.WithLabelValues(m.label(oc.OperationName)).Observe(time.Since(oc.Stats.OperationStart).Seconds())
+		}
+		return resp
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := withLoaders(r.Context(), o.Content)
+		if tok := bearerFrom(r); tok != "" {
+			ctx = context.WithValue(ctx, bearerKey{}, tok)
+		}
+		srv.ServeHTTP(w, r.WithContext(ctx))
+	})
+}

@@ -1,0 +1,126 @@
+// Package server is Byline's HTTP edge: routing, body limits, health and
+// readiness, Prometheus metrics, the access log, the explorer page, and a
+// graceful life cycle. It never talks to the database itself: what it needs
+// to know arrives as handlers and check functions.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Check reports whether a dependency answers.
+type Check struct {
+	Name     string
+	Required bool // a failing required check makes /readyz 503
+	Func     func(ctx context.Context) error
+}
+
+// Config is what the edge serves.
+type Config struct {
+	GraphQL  http.Handler
+	Checks   []Check
+	Registry *prometheus.Registry
+	Log      *slog.Logger
+	MaxBody  int64  // bytes; default 1 MiB
+	Version  string // shown by /healthz
+}
+
+// DefaultMaxBody is the largest request body accepted.
+const DefaultMaxBody = 1 << 20
+
+// New builds the routes.
+func New(c Config) http.Handler {
+	if c.MaxBody == 0 {
+		c.MaxBody = DefaultMaxBody
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	hm := newHTTPMetrics(c.Registry)
+	mux := http.NewServeMux()
+	route := func(pattern, name string, h http.Handler) {
+		mux.Handle(pattern, hm.instrument(name, h))
+	}
+	route("/graphql", "graphql", limitBody(c.MaxBody, c.GraphQL))
+	route("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": c.Version})
+	}))
+	route("GET /readyz", "readyz", readyz(c.Checks))
+	if c.Registry != nil {
+		route("GET /metrics", "metrics", promhttp.HandlerFor(c.Registry, promhttp.HandlerOpts{}))
+	}
+	route("GET /{$}", "index", http.HandlerFunc(index))
+	route("GET /static/", "static", http.FileServerFS(static))
+	return recoverPanics(c.Log, accessLog(c.Log, mux))
+}
+
+// readyz is 200 while every required check passes; optional ones (Redis)
+// are reported but never fail readiness, since Byline serves without them.
+func readyz(checks []Check) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		status := http.StatusOK
+		out := map[string]string{}
+		for _, c := range checks {
+			if err := c.Func(ctx); err != nil {
+				out[c.Name] = "down"
+				if c.Required {
+					status = http.StatusServiceUnavailable
+				}
+				continue
+			}
+			out[c.Name] = "up"
+		}
+		writeJSON(w, status, out)
+	})
+}
+
+// Run serves h on addr until ctx ends, then stops taking connections and
+// lets in-flight requests finish (up to drain).
+func Run(ctx context.Context, log *slog.Logger, addr string, h http.Handler, drain time.Duration) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return Serve(ctx, log, ln, h, drain)
+}
+
+// Serve is Run on a listener the caller made.
+func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, drain time.Duration) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "drain", drain.String())
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
