@@ -24,6 +24,7 @@ type Options struct {
 	Metrics       prometheus.Registerer // nil: not exported
 	MaxDepth      int                   // default 12
 	MaxComplexity int                   // default 5000
+	BatchWait     time.Duration         // how long loaders gather keys; default 500µs
 }
 
 // Limits a query must stay within, unless Options say otherwise.
@@ -43,6 +44,9 @@ func NewHandler(o Options) http.Handler {
 	if o.MaxComplexity == 0 {
 		o.MaxComplexity = DefaultMaxComplexity
 	}
+	if o.BatchWait == 0 {
+		o.BatchWait = defaultBatchWait
+	}
 	m := newMetrics(o.Metrics)
 	cfg := Config{Resolvers: &Resolver{Content: o.Content, Log: o.Log}}
 	complexity(&cfg.Complexity)
@@ -59,12 +63,16 @@ func NewHandler(o Options) http.Handler {
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
 		if oc := graphql.GetOperationContext(ctx); oc != nil {
-			m.duration.WithLabelValues(m.label(oc.OperationName)).Observe(time.Since(oc.Stats.OperationStart).Seconds())
+			name := oc.OperationName
+			if name == "" && oc.Operation != nil {
+				name = oc.Operation.Name
+			}
+			m.duration.WithLabelValues(m.label(name)).Observe(time.Since(oc.Stats.OperationStart).Seconds())
 		}
 		return resp
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := withLoaders(r.Context(), o.Content)
+		ctx := withLoaders(r.Context(), o.Content, o.BatchWait)
 		if tok := bearerFrom(r); tok != "" {
 			ctx = context.WithValue(ctx, bearerKey{}, tok)
 		}

@@ -3,6 +3,8 @@ package graph
 import (
 	"context"
 
+	"github.com/bylinehq/byline/content"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -33,8 +35,8 @@ func (d depthLimit) MutateOperationContext(_ context.Context, oc *graphql.Operat
 
 // selectionDepth is the deepest field nesting under set, stopping early once
 // past max (validation has already refused fragment cycles).
-func selectionDepth(set ast.SelectionSet, depth, max int) int {
-	if depth > max {
+func selectionDepth(set ast.SelectionSet, depth, limit int) int {
+	if depth > limit {
 		return depth
 	}
 	deepest := depth
@@ -42,36 +44,35 @@ func selectionDepth(set ast.SelectionSet, depth, max int) int {
 		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
-			d = selectionDepth(s.SelectionSet, depth+1, max)
+			d = selectionDepth(s.SelectionSet, depth+1, limit)
 		case *ast.InlineFragment:
-			d = selectionDepth(s.SelectionSet, depth, max)
+			d = selectionDepth(s.SelectionSet, depth, limit)
 		case *ast.FragmentSpread:
 			if s.Definition != nil {
-				d = selectionDepth(s.Definition.SelectionSet, depth, max)
+				d = selectionDepth(s.Definition.SelectionSet, depth, limit)
 			}
 		}
-		deepest = max2(deepest, d)
+		deepest = max(deepest, d)
 	}
 	return deepest
 }
 
-func max2(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
-}
-
 // complexity prices list fields by the size they ask for, so
 // articles(first: 100) { related(first: 20) { … } } costs what it costs.
+// A size outside the allowed range is priced at the range's edge: the
+// resolver then refuses it with BAD_USER_INPUT, the clearer answer.
 func complexity(c *ComplexityRoot) {
 	c.Query.Articles = func(child int, first *int, _, _, _, _ *string) int {
-		return 1 + intOr(first, 10)*child
+		return 1 + listSize(first, content.DefaultPageSize, content.MaxPageSize)*child
 	}
 	c.Query.RelatedStories = func(child int, _ string, first *int) int {
-		return 1 + intOr(first, 5)*child
+		return 1 + listSize(first, content.DefaultRelated, content.MaxRelated)*child
 	}
 	c.Article.Related = func(child int, first *int) int {
-		return 1 + intOr(first, 5)*child
+		return 1 + listSize(first, content.DefaultRelated, content.MaxRelated)*child
 	}
+}
+
+func listSize(first *int, def, limit int) int {
+	return min(max(intOr(first, def), 1), limit)
 }

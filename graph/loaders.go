@@ -18,11 +18,12 @@ type loaders struct {
 
 type loadersKey struct{}
 
-// batchWait is how long a loader gathers keys. gqlgen resolves a list's
-// fields on concurrent goroutines, so siblings arrive within microseconds.
-const batchWait = 500 * time.Microsecond
+// defaultBatchWait is how long a loader gathers keys. gqlgen resolves a
+// list's fields on concurrent goroutines, so siblings arrive within
+// microseconds.
+const defaultBatchWait = 500 * time.Microsecond
 
-func newLoaders(svc *content.Service) *loaders {
+func newLoaders(svc *content.Service, batchWait time.Duration) *loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(batchWait), dataloadgen.WithBatchCapacity(content.MaxPageSize)}
 	return &loaders{
 		tags: dataloadgen.NewMappedLoader(func(ctx context.Context, ids []int64) (map[int64][]content.Tag, error) {
@@ -50,8 +51,8 @@ func fill[T any](m map[int64][]T, ids []int64) map[int64][]T {
 	return m
 }
 
-func withLoaders(ctx context.Context, svc *content.Service) context.Context {
-	return context.WithValue(ctx, loadersKey{}, newLoaders(svc))
+func withLoaders(ctx context.Context, svc *content.Service, wait time.Duration) context.Context {
+	return context.WithValue(ctx, loadersKey{}, newLoaders(svc, wait))
 }
 
 func loadersFrom(ctx context.Context) *loaders {

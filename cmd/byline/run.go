@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -105,18 +106,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := seedIfEmpty(ctx, svc, log); err != nil {
 		return err
 	}
+	h := newHandler(svc, log, graph.Options{})
+	log.Info("byline starting", "version", version(), "db", db.Engine(), "public_url", cfg.PublicURL)
+	return server.Run(ctx, log, cfg.Addr, h, cfg.Drain)
+}
+
+// newHandler wires the GraphQL layer and the HTTP edge over the service.
+func newHandler(svc *content.Service, log *slog.Logger, gopts graph.Options) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	gql := graph.NewHandler(graph.Options{Content: svc, Log: log, Metrics: reg})
-	h := server.New(server.Config{
-		GraphQL:  gql,
+	gopts.Content, gopts.Log, gopts.Metrics = svc, log, reg
+	return server.New(server.Config{
+		GraphQL:  graph.NewHandler(gopts),
 		Registry: reg,
 		Log:      log,
 		Version:  version(),
 		Checks:   []server.Check{{Name: "database", Required: true, Func: svc.Ping}},
 	})
-	log.Info("byline starting", "version", version(), "db", db.Engine(), "public_url", cfg.PublicURL)
-	return server.Run(ctx, log, cfg.Addr, h, cfg.Drain)
 }
 
 // seedIfEmpty imports the bundled sample content into a new database, so a
@@ -194,4 +200,3 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stderr, "editor key %q created; it is shown only this once. Send it as: Authorization: Bearer <key>\n", name)
 	return nil
 }
-
