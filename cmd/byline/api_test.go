@@ -138,7 +138,9 @@ func TestArticlePageGolden(t *testing.T) {
 			Body        string
 			Breadcrumbs []struct{ Label string }
 			Related     []struct{ Slug string }
-			Seo         struct{ JSONLD string `json:"jsonLd"` }
+			Seo         struct {
+				JSONLD string `json:"jsonLd"`
+			}
 		}
 	}
 	if err := json.Unmarshal(r.Raw[len(`{"data":`):len(r.Raw)-1], &page); err != nil {

@@ -1,0 +1,41 @@
+# Byline. `make run` serves the sample site on :8080; `make test` is what CI runs.
+GO       ?= go
+BIN      := bin
+GOFILES  := $(shell git ls-files '*.go' 2>/dev/null)
+
+.PHONY: build run test generate check-generate lint bench bench-go clean
+
+build:
+	$(GO) build -o $(BIN)/byline ./cmd/byline
+
+run: build
+	$(BIN)/byline serve
+
+# The store suite runs on real SQLite and real PostgreSQL, the cache suite on
+# real Redis; set BYLINE_TEST_REQUIRE=postgres,redis to fail instead of skip
+# when one is missing (CI does).
+test:
+	$(GO) test -race -count=1 ./...
+
+generate:
+	$(GO) tool gqlgen generate
+
+# CI: generated code must match the schema.
+check-generate: generate
+	git diff --exit-code -- graph/ schema.graphqls gqlgen.yml
+
+lint:
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./widget
+
+# Load runs with wrk (apt-get install wrk); results land in bench/out/.
+bench:
+	bash bench/run.sh
+
+# Go micro-benchmarks.
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf $(BIN) bench/out

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestNormaliseEmail(t *testing.T) {
+	cases := []struct {
+		name, in, want string
+		ok             bool
+	}{
+		{"plain", "reader@example.com", "reader@example.com", true},
+		{"trim and lower-case the domain", "  Reader@Example.COM ", "Reader@example.com", true},
+		{"empty", "", "", false},
+		{"no at", "reader.example.com", "", false},
+		{"no domain dot", "reader@localhost", "", false},
+		{"space", "rea der@example.com", "", false},
+		{"trailing dot", "reader@example.", "", false},
+		{"100 KB", strings.Repeat("a", 100<<10) + "@example.com", "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, msg := normaliseEmail(c.in)
+			if (msg == "") != c.ok || got != c.want {
+				t.Fatalf("normaliseEmail(%.40q) = %q, %q", c.in, got, msg)
+			}
+		})
+	}
+}
