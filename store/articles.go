@@ -297,20 +297,33 @@ func (s *DB) Tag(ctx context.Context, slug string) (*content.Tag, error) {
 }
 
 // RelatedCandidates ranks public articles by shared tags (two points each)
-// and shared section (one point), newest first on ties. Both halves use
-// indexes (article_tags_tag, articles_section), so no full scan.
+// and shared section (one point), newest first on ties. Ranking touches
+// only ids, dates and sections (index lookups); full rows are read for the
+// few winners. Section-only candidates are limited to the newest few, as
+// only those can win a tie.
 func (s *DB) RelatedCandidates(ctx context.Context, id int64, now time.Time, limit int) ([]*content.Article, error) {
+	ms := now.UnixMilli()
 	list, err := s.articles(ctx, "SELECT "+articleColumns+articleFrom+` JOIN (
-		SELECT c.id, SUM(c.w) AS score FROM (
-			SELECT t.article_id AS id, 2 AS w FROM article_tags t
+		SELECT c.id, 2 * MAX(c.shared) + CASE WHEN o.section_slug = me.section_slug THEN 1 ELSE 0 END AS score, o.published_ms
+		FROM (
+			SELECT t.article_id AS id, COUNT(*) AS shared FROM article_tags t
 			WHERE t.tag_slug IN (SELECT tag_slug FROM article_tags WHERE article_id = ?)
+			GROUP BY t.article_id
 			UNION ALL
-			SELECT o.id, 1 AS w FROM articles o
-			WHERE o.section_slug = (SELECT section_slug FROM articles WHERE id = ?)
-		) c GROUP BY c.id
+			SELECT id, 0 AS shared FROM (
+				SELECT o2.id FROM articles o2
+				WHERE o2.section_slug = (SELECT section_slug FROM articles WHERE id = ?)
+				AND o2.published_ms IS NOT NULL AND o2.published_ms <= ?
+				ORDER BY o2.published_ms DESC, o2.id DESC LIMIT ?
+			) recent
+		) c
+		JOIN articles o ON o.id = c.id
+		JOIN articles me ON me.id = ?
+		WHERE o.id <> ? AND o.published_ms IS NOT NULL AND o.published_ms <= ?
+		GROUP BY c.id, o.section_slug, me.section_slug, o.published_ms
+		ORDER BY score DESC, o.published_ms DESC, c.id DESC LIMIT ?
 	) r ON r.id = a.id
-	WHERE a.id <> ? AND a.published_ms IS NOT NULL AND a.published_ms <= ?
-	ORDER BY r.score DESC, a.published_ms DESC, a.id DESC LIMIT ?`, id, id, id, now.UnixMilli(), limit)
+	ORDER BY r.score DESC, r.published_ms DESC, a.id DESC`, id, id, ms, limit+1, id, id, ms, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: related to %d: %w", id, err)
 	}
