@@ -19,6 +19,7 @@ import (
 
 	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/graph"
+	"github.com/bylinehq/byline/internal/testenv"
 	"github.com/bylinehq/byline/server"
 	"github.com/bylinehq/byline/store"
 )
@@ -38,8 +39,13 @@ type app struct {
 
 func newApp(t *testing.T) *app {
 	t.Helper()
+	return newAppOn(t, filepath.Join(t.TempDir(), "byline.db"))
+}
+
+func newAppOn(t *testing.T, dsn string) *app {
+	t.Helper()
 	ctx := context.Background()
-	cfg := &Config{DB: filepath.Join(t.TempDir(), "byline.db"), PublicURL: "https://news.example.com"}
+	cfg := &Config{DB: dsn, PublicURL: "https://news.example.com"}
 	svc, db, err := openService(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -125,8 +131,13 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// The same golden answer on both engines.
 func TestArticlePageGolden(t *testing.T) {
-	a := newApp(t)
+	t.Run("sqlite", func(t *testing.T) { testArticlePage(t, newApp(t)) })
+	t.Run("postgres", func(t *testing.T) { testArticlePage(t, newAppOn(t, testenv.PostgresSchema(t))) })
+}
+
+func testArticlePage(t *testing.T, a *app) {
 	r := a.query(server.ArticlePageQuery, map[string]any{"slug": seedSlug})
 	if r.Status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("status %d errors %v", r.Status, r.Errors)
