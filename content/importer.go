@@ -192,9 +192,12 @@ func (s *Service) Import(ctx context.Context, fsys fs.FS) (*ImportResult, error)
 	if len(problems) > 0 {
 		return nil, Invalid("", "import: nothing written, %d bad file(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
-	ids, err := s.store.UpsertArticles(ctx, recs)
+	// A batch may touch anything: it stamps the tag every response carries.
+	inv := &Invalidation{Tags: []string{TagAll}}
+	ids, err := s.store.UpsertArticles(ctx, recs, inv)
 	if err != nil {
 		return nil, fmt.Errorf("content: import %d articles: %w", len(recs), err)
 	}
+	s.invalidated(ctx, inv)
 	return &ImportResult{IDs: ids, Drafts: drafts}, nil
 }

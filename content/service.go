@@ -21,6 +21,17 @@ type Service struct {
 	store  Store
 	render *Renderer
 	cfg    Config
+	inv    Invalidator
+}
+
+// SetInvalidator tells the service whom to tell about committed writes.
+func (s *Service) SetInvalidator(inv Invalidator) { s.inv = inv }
+
+// invalidated passes a committed write on to the cache, if there is one.
+func (s *Service) invalidated(ctx context.Context, inv *Invalidation) {
+	if s.inv != nil && inv.ID != 0 {
+		s.inv.Invalidate(ctx, *inv)
+	}
 }
 
 // NewService builds the service over a store.
@@ -51,6 +62,8 @@ func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // Article returns the public article with slug, or nil when there is none.
 func (s *Service) Article(ctx context.Context, slug string) (*Article, error) {
+	// A missing article is recorded too: creating it must drop the null.
+	Record(ctx, ArticleTag(slug))
 	if !ValidSlug(slug) {
 		return nil, nil // no such slug can exist
 	}
@@ -64,6 +77,7 @@ func (s *Service) Article(ctx context.Context, slug string) (*Article, error) {
 	if !a.IsPublic(s.cfg.Now()) {
 		return nil, nil
 	}
+	Record(ctx, SectionTag(a.Section.Slug))
 	return a, nil
 }
 
@@ -117,6 +131,7 @@ func (s *Service) Articles(ctx context.Context, q ArticlesQuery) (*ArticlePage, 
 		}
 		lq.After = c
 	}
+	Record(ctx, ListArticles)
 	list, err := s.store.ListArticles(ctx, lq)
 	if err != nil {
 		return nil, fmt.Errorf("content: list articles: %w", err)
@@ -131,6 +146,7 @@ func (s *Service) Articles(ctx context.Context, q ArticlesQuery) (*ArticlePage, 
 
 // Count counts the public articles a listing's filter matches.
 func (s *Service) Count(ctx context.Context, f ListFilter) (int, error) {
+	Record(ctx, ListArticles)
 	n, err := s.store.CountArticles(ctx, f)
 	if err != nil {
 		return 0, fmt.Errorf("content: count articles: %w", err)
@@ -140,17 +156,30 @@ func (s *Service) Count(ctx context.Context, f ListFilter) (int, error) {
 
 // Sections lists the site's sections.
 func (s *Service) Sections(ctx context.Context) ([]Section, error) {
+	Record(ctx, ListSections)
 	return s.store.Sections(ctx)
 }
 
 // TagsFor returns tags per article id, for batch loaders.
 func (s *Service) TagsFor(ctx context.Context, ids []int64) (map[int64][]Tag, error) {
-	return s.store.TagsFor(ctx, ids)
+	m, err := s.store.TagsFor(ctx, ids)
+	for _, tags := range m {
+		for _, t := range tags {
+			Record(ctx, TagTag(t.Slug))
+		}
+	}
+	return m, err
 }
 
 // AuthorsFor returns authors per article id, for batch loaders.
 func (s *Service) AuthorsFor(ctx context.Context, ids []int64) (map[int64][]Author, error) {
-	return s.store.AuthorsFor(ctx, ids)
+	m, err := s.store.AuthorsFor(ctx, ids)
+	for _, as := range m {
+		for _, a := range as {
+			Record(ctx, AuthorTag(a.Slug))
+		}
+	}
+	return m, err
 }
 
 // crumbLength validates a maxLabelLength argument.
@@ -198,6 +227,7 @@ func (s *Service) Breadcrumbs(ctx context.Context, path string, maxLen *int) ([]
 	case len(parts) == 0:
 		return trail(n), nil
 	case len(parts) == 2 && parts[0] == "tag":
+		Record(ctx, TagTag(parts[1]))
 		t, err := s.store.Tag(ctx, parts[1])
 		if IsNotFound(err) {
 			return []Breadcrumb{}, nil
@@ -206,6 +236,7 @@ func (s *Service) Breadcrumbs(ctx context.Context, path string, maxLen *int) ([]
 		}
 		return trail(n, Breadcrumb{Label: t.Name, URL: t.URL()}), nil
 	case len(parts) == 1:
+		Record(ctx, SectionTag(parts[0]))
 		sec, err := s.store.Section(ctx, parts[0])
 		if IsNotFound(err) {
 			return []Breadcrumb{}, nil
@@ -255,9 +286,23 @@ func (s *Service) Related(ctx context.Context, a *Article, first int) ([]*Articl
 	now := s.cfg.Now()
 	out := make([]*Article, 0, first)
 	seen := map[int64]bool{a.ID: true}
+	// Candidates come through a's section and tags: a write to any article
+	// in them may change this list.
+	Record(ctx, ArticleTag(a.Slug), SectionTag(a.Section.Slug))
+	if _, err := s.TagsFor(ctx, []int64{a.ID}); err != nil {
+		return nil, fmt.Errorf("content: related to %q: %w", a.Slug, err)
+	}
+	defer func() {
+		for _, r := range out {
+			Record(ctx, ArticleTag(r.Slug))
+		}
+	}()
 	pinned, err := s.store.Pinned(ctx, a.ID)
 	if err != nil {
 		return nil, fmt.Errorf("content: related pins of %q: %w", a.Slug, err)
+	}
+	for _, p := range pinned {
+		Record(ctx, ArticleTag(p))
 	}
 	if len(pinned) > 0 {
 		pins, err := s.store.PublicArticlesBySlug(ctx, pinned, now)
@@ -343,10 +388,12 @@ func (s *Service) Upsert(ctx context.Context, in ArticleInput) (*Article, error)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := s.store.UpsertArticles(ctx, []ArticleRecord{rec})
+	inv := &Invalidation{Tags: writeTags(base, &rec)}
+	ids, err := s.store.UpsertArticles(ctx, []ArticleRecord{rec}, inv)
 	if err != nil {
 		return nil, fmt.Errorf("content: upsert %q: %w", in.Slug, err)
 	}
+	s.invalidated(ctx, inv)
 	got, err := s.store.ArticlesByID(ctx, ids)
 	if err != nil || got[ids[0]] == nil {
 		return nil, fmt.Errorf("content: read back %q: %w", in.Slug, err)
@@ -359,10 +406,22 @@ func (s *Service) Delete(ctx context.Context, slug string) (bool, error) {
 	if !ValidSlug(slug) {
 		return false, nil
 	}
-	ok, err := s.store.DeleteArticle(ctx, slug)
+	cur, err := s.store.Article(ctx, slug)
+	if IsNotFound(err) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("content: delete %q: %w", slug, err)
+	}
+	before, err := s.recordOf(ctx, cur)
+	if err != nil {
+		return false, err
+	}
+	inv := &Invalidation{Tags: writeTags(before, nil)}
+	ok, err := s.store.DeleteArticle(ctx, slug, inv)
 	if err != nil {
 		return false, fmt.Errorf("content: delete %q: %w", slug, err)
 	}
+	s.invalidated(ctx, inv)
 	return ok, nil
 }
 

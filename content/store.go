@@ -34,10 +34,16 @@ type Store interface {
 	Pinned(ctx context.Context, id int64) ([]string, error)
 
 	// UpsertArticles writes all records in one transaction, all or none,
-	// and returns their ids in order.
-	UpsertArticles(ctx context.Context, recs []ArticleRecord) ([]int64, error)
-	// DeleteArticle reports whether there was an article to delete.
-	DeleteArticle(ctx context.Context, slug string) (bool, error)
+	// logs inv (filling its ID and At) in that same transaction, and
+	// returns the records' ids in order.
+	UpsertArticles(ctx context.Context, recs []ArticleRecord, inv *Invalidation) ([]int64, error)
+	// DeleteArticle reports whether there was an article to delete; when
+	// there was, inv is logged with the deletion.
+	DeleteArticle(ctx context.Context, slug string, inv *Invalidation) (bool, error)
+	// Invalidations returns the logged invalidations after id, oldest
+	// first; LastInvalidation the newest id (0 when none).
+	Invalidations(ctx context.Context, after int64, limit int) ([]Invalidation, error)
+	LastInvalidation(ctx context.Context) (int64, error)
 
 	// CreateKey stores an editor key's public id and secret hash.
 	CreateKey(ctx context.Context, k EditorKey) error

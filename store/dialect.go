@@ -24,6 +24,8 @@ type dialect interface {
 	unindex(ctx context.Context, tx *sql.Tx, id int64) error
 	// lockMigrations serialises concurrent migrators, inside tx.
 	lockMigrations(ctx context.Context, tx *sql.Tx) error
+	// lockWrites serialises writers, inside tx.
+	lockWrites(ctx context.Context, tx *sql.Tx) error
 }
 
 type sqlite struct{}
@@ -64,6 +66,7 @@ func (sqlite) unindex(ctx context.Context, tx *sql.Tx, id int64) error {
 // SQLite transactions here begin IMMEDIATE (see the DSN), which already
 // serialises writers.
 func (sqlite) lockMigrations(context.Context, *sql.Tx) error { return nil }
+func (sqlite) lockWrites(context.Context, *sql.Tx) error     { return nil }
 
 type postgres struct{}
 
@@ -106,6 +109,15 @@ func (postgres) lockMigrations(ctx context.Context, tx *sql.Tx) error {
 	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7242091)")
 	if err != nil {
 		return fmt.Errorf("lock migrations: %w", err)
+	}
+	return nil
+}
+
+// A second advisory lock id for content writes: they commit one at a time.
+func (postgres) lockWrites(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7242092)")
+	if err != nil {
+		return fmt.Errorf("lock writes: %w", err)
 	}
 	return nil
 }

@@ -306,3 +306,46 @@ func TestImportAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// recorder is an Invalidator that remembers what it was told.
+type recorder struct{ got []content.Invalidation }
+
+func (r *recorder) Invalidate(_ context.Context, inv content.Invalidation) { r.got = append(r.got, inv) }
+
+func TestInvalidationLog(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *store.DB, svc *content.Service) {
+		ctx := context.Background()
+		rec := &recorder{}
+		svc.SetInvalidator(rec)
+		mustUpsert(t, svc, article("a", "A", "news", 1, "Copper"))
+		mustUpsert(t, svc, content.ArticleInput{Slug: "a", Section: ptr("Mining"), Tags: []string{"Coal"}})
+		if _, err := svc.Delete(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.got) != 3 {
+			t.Fatalf("told of %d writes, want 3", len(rec.got))
+		}
+		// The retag stamps what the article had and what it has now.
+		want := []string{"Article:a", "Section:mining", "Section:news", "Tag:coal", "Tag:copper", "list:Article"}
+		for _, w := range want {
+			if !strings.Contains(strings.Join(rec.got[1].Tags, " "), w) {
+				t.Errorf("second write's tags %v lack %s", rec.got[1].Tags, w)
+			}
+		}
+		logged, err := db.Invalidations(ctx, rec.got[0].ID, 10)
+		if err != nil || len(logged) != 2 || logged[0].ID != rec.got[1].ID || strings.Join(logged[0].Tags, " ") != strings.Join(rec.got[1].Tags, " ") {
+			t.Fatalf("log after first: %+v %v", logged, err)
+		}
+		last, err := db.LastInvalidation(ctx)
+		if err != nil || last != rec.got[2].ID {
+			t.Fatalf("last = %d %v, want %d", last, err, rec.got[2].ID)
+		}
+		// A failed write logs nothing.
+		if _, err := svc.Upsert(ctx, content.ArticleInput{Slug: "b"}); err == nil {
+			t.Fatal("article without title accepted")
+		}
+		if last2, _ := db.LastInvalidation(ctx); last2 != last {
+			t.Fatal("a refused write was logged")
+		}
+	})
+}

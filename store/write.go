@@ -5,14 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bylinehq/byline/content"
 )
 
 // UpsertArticles writes every record, or none, in one transaction.
-func (s *DB) UpsertArticles(ctx context.Context, recs []content.ArticleRecord) ([]int64, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *DB) UpsertArticles(ctx context.Context, recs []content.ArticleRecord, inv *content.Invalidation) ([]int64, error) {
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: upsert: begin: %w", err)
 	}
@@ -27,10 +28,79 @@ func (s *DB) UpsertArticles(ctx context.Context, recs []content.ArticleRecord) (
 		}
 		ids = append(ids, id)
 	}
+	if err := s.logInvalidation(ctx, tx, inv); err != nil {
+		return nil, fmt.Errorf("store: upsert: %w", err)
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: upsert: commit: %w", err)
 	}
 	return ids, nil
+}
+
+// beginWrite starts a write transaction. Writes are serialised (SQLite
+// always is; PostgreSQL takes a transaction lock) so that invalidation ids
+// commit in order and a poller reading "after id N" never skips one.
+func (s *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.d.lockWrites(ctx, tx); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return tx, nil
+}
+
+// logInvalidation records a write's tags in its own transaction.
+func (s *DB) logInvalidation(ctx context.Context, tx *sql.Tx, inv *content.Invalidation) error {
+	if inv == nil {
+		return nil
+	}
+	at := time.Now().UTC().Truncate(time.Millisecond)
+	s.queries.Add(1)
+	err := tx.QueryRowContext(ctx, s.d.rebind("INSERT INTO invalidations (tags, at_ms) VALUES (?, ?) RETURNING id"),
+		strings.Join(inv.Tags, "\n"), at.UnixMilli()).Scan(&inv.ID)
+	if err != nil {
+		return fmt.Errorf("log invalidation: %w", err)
+	}
+	inv.At = at
+	// Keep an hour: replicas poll every second, so older rows are history.
+	_, err = s.exec(ctx, tx, "DELETE FROM invalidations WHERE at_ms < ?", at.Add(-time.Hour).UnixMilli())
+	return err
+}
+
+// Invalidations returns logged invalidations after id, oldest first.
+func (s *DB) Invalidations(ctx context.Context, after int64, limit int) ([]content.Invalidation, error) {
+	rows, err := s.query(ctx, "SELECT id, tags, at_ms FROM invalidations WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: invalidations: %w", err)
+	}
+	defer rows.Close()
+	var out []content.Invalidation
+	for rows.Next() {
+		var (
+			inv  content.Invalidation
+			tags string
+			ms   int64
+		)
+		if err := rows.Scan(&inv.ID, &tags, &ms); err != nil {
+			return nil, fmt.Errorf("store: invalidations: %w", err)
+		}
+		inv.Tags = strings.Split(tags, "\n")
+		inv.At = time.UnixMilli(ms).UTC()
+		out = append(out, inv)
+	}
+	return out, rows.Err()
+}
+
+// LastInvalidation is the newest logged invalidation's id.
+func (s *DB) LastInvalidation(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	if err := s.queryRow(ctx, "SELECT MAX(id) FROM invalidations").Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: last invalidation: %w", err)
+	}
+	return id.Int64, nil
 }
 
 // nameCache remembers which sections, tags and authors a batch has already
@@ -123,8 +193,8 @@ func (s *DB) upsertOne(ctx context.Context, tx *sql.Tx, r *content.ArticleRecord
 }
 
 // DeleteArticle removes the article with slug and its links.
-func (s *DB) DeleteArticle(ctx context.Context, slug string) (bool, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *DB) DeleteArticle(ctx context.Context, slug string, inv *content.Invalidation) (bool, error) {
+	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return false, fmt.Errorf("store: delete %q: %w", slug, err)
 	}
@@ -140,6 +210,9 @@ func (s *DB) DeleteArticle(ctx context.Context, slug string) (bool, error) {
 	}
 	if err := s.d.unindex(ctx, tx, id); err != nil {
 		return false, fmt.Errorf("store: delete %q: unindex: %w", slug, err)
+	}
+	if err := s.logInvalidation(ctx, tx, inv); err != nil {
+		return false, fmt.Errorf("store: delete %q: %w", slug, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("store: delete %q: commit: %w", slug, err)

@@ -1,0 +1,5 @@
+CREATE TABLE invalidations (
+  id BIGSERIAL PRIMARY KEY,
+  tags TEXT NOT NULL,
+  at_ms BIGINT NOT NULL
+);

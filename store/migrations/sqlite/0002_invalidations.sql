@@ -1,0 +1,5 @@
+CREATE TABLE invalidations (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  tags TEXT NOT NULL,
+  at_ms INTEGER NOT NULL
+);
