@@ -612,16 +612,28 @@ var sources = []*ast.Source{
 "An RFC 3339 timestamp."
 scalar Time
 
+"""
+How long a response may be cached: its policy is the minimum over every field
+and type it touched, and PRIVATE wins. Writes invalidate cached responses at
+once whatever the maxAge; maxAge bounds what CDNs and browsers keep.
+"""
+directive @cacheControl(maxAge: Int, staleWhileRevalidate: Int, scope: CacheControlScope) on FIELD_DEFINITION | OBJECT
+
+enum CacheControlScope {
+  PUBLIC
+  PRIVATE
+}
+
 type Query {
   "The public article with this slug, or null (and no error) when there is none."
-  article(slug: String!): Article
+  article(slug: String!): Article @cacheControl(maxAge: 300, staleWhileRevalidate: 60)
   "Public articles, newest first. first is 1..100; after is an endCursor from an earlier page."
-  articles(first: Int = 10, after: String, section: String, tag: String, search: String): ArticleConnection!
+  articles(first: Int = 10, after: String, section: String, tag: String, search: String): ArticleConnection! @cacheControl(maxAge: 60, staleWhileRevalidate: 30)
   "The trail for a site path: /, /<section>, /<section>/<slug> or /tag/<slug>. Unknown paths give []."
-  breadcrumbs(path: String!, maxLabelLength: Int): [Breadcrumb!]!
+  breadcrumbs(path: String!, maxLabelLength: Int): [Breadcrumb!]! @cacheControl(maxAge: 300, staleWhileRevalidate: 60)
   "Stories a reader of this article should see next. first is 1..20; an unknown slug gives []."
-  relatedStories(slug: String!, first: Int = 5): [Article!]!
-  sections: [Section!]!
+  relatedStories(slug: String!, first: Int = 5): [Article!]! @cacheControl(maxAge: 300, staleWhileRevalidate: 60)
+  sections: [Section!]! @cacheControl(maxAge: 3600, staleWhileRevalidate: 300)
 }
 
 type Mutation {
@@ -631,7 +643,7 @@ type Mutation {
   deleteArticle(slug: String!): Boolean!
 }
 
-type Article {
+type Article @cacheControl(maxAge: 300, staleWhileRevalidate: 60) {
   id: ID!
   slug: String!
   "The site path, /<section-slug>/<article-slug>."
@@ -5394,6 +5406,22 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOCacheControlScope2ᚖgithubᚗcomᚋbylinehqᚋbylineᚋgraphᚐCacheControlScope(ctx context.Context, v any) (*CacheControlScope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(CacheControlScope)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCacheControlScope2ᚖgithubᚗcomᚋbylinehqᚋbylineᚋgraphᚐCacheControlScope(ctx context.Context, sel ast.SelectionSet, v *CacheControlScope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOImage2ᚖgithubᚗcomᚋbylinehqᚋbylineᚋcontentᚐImage(ctx context.Context, sel ast.SelectionSet, v *content.Image) graphql.Marshaler {

@@ -25,6 +25,7 @@ type Options struct {
 	MaxDepth      int                   // default 12
 	MaxComplexity int                   // default 5000
 	BatchWait     time.Duration         // how long loaders gather keys; default 500µs
+	APQ           graphql.Cache[string] // persisted queries; nil: an in-process LRU
 }
 
 // Limits a query must stay within, unless Options say otherwise.
@@ -50,19 +51,38 @@ func NewHandler(o Options) http.Handler {
 	m := newMetrics(o.Metrics)
 	cfg := Config{Resolvers: &Resolver{Content: o.Content, Log: o.Log}}
 	complexity(&cfg.Complexity)
-	srv := handler.New(NewExecutableSchema(cfg))
+	es := NewExecutableSchema(cfg)
+	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
+	apq := o.APQ
+	if apq == nil {
+		apq = lru.New[string](1000)
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
 	srv.Use(depthLimit{Max: o.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	srv.SetErrorPresenter(presenter(o.Log, m))
 	srv.SetRecoverFunc(recoverer(o.Log))
+	srv.AroundFields(hintFields(readHints(es.Schema())))
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
+		if p, _ := ctx.Value(policyKey{}).(*policy); p != nil && (resp == nil || len(resp.Errors) > 0) {
+			p.mu.Lock()
+			p.noStore = true // errors are never cached
+			p.mu.Unlock()
+		}
 		if oc := graphql.GetOperationContext(ctx); oc != nil {
+			if oc.Operation != nil && oc.Operation.Operation != ast.Query {
+				if p, _ := ctx.Value(policyKey{}).(*policy); p != nil {
+					p.mu.Lock()
+					p.noStore = true
+					p.mu.Unlock()
+				}
+			}
 			name := oc.OperationName
 			if name == "" && oc.Operation != nil {
 				name = oc.Operation.Name
@@ -73,9 +93,13 @@ func NewHandler(o Options) http.Handler {
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := withLoaders(r.Context(), o.Content, o.BatchWait)
+		p := &policy{}
 		if tok := bearerFrom(r); tok != "" {
 			ctx = context.WithValue(ctx, bearerKey{}, tok)
+			p.private = true // an editor's request is theirs alone
 		}
-		srv.ServeHTTP(w, r.WithContext(ctx))
+		ctx = context.WithValue(ctx, policyKey{}, p)
+		ctx, tags := content.WithTagSet(ctx)
+		srv.ServeHTTP(&cacheHeaders{ResponseWriter: w, p: p, tags: tags}, r.WithContext(ctx))
 	})
 }

@@ -310,7 +310,9 @@ func TestImportAllOrNothing(t *testing.T) {
 // recorder is an Invalidator that remembers what it was told.
 type recorder struct{ got []content.Invalidation }
 
-func (r *recorder) Invalidate(_ context.Context, inv content.Invalidation) { r.got = append(r.got, inv) }
+func (r *recorder) Invalidate(_ context.Context, inv content.Invalidation) {
+	r.got = append(r.got, inv)
+}
 
 func TestInvalidationLog(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *store.DB, svc *content.Service) {

@@ -30,36 +30,36 @@ const seedSlug = "mongolia-prime-minister-pays-official-visit-to-the-usa"
 
 // app is the whole gateway over a fresh SQLite database holding the sample
 // content, served by httptest.
-type app struct {
+type testApp struct {
 	t   *testing.T
 	db  *store.DB
 	svc *content.Service
 	srv *httptest.Server
 }
 
-func newApp(t *testing.T) *app {
+func newApp(t *testing.T) *testApp {
 	t.Helper()
 	return newAppOn(t, filepath.Join(t.TempDir(), "byline.db"))
 }
 
-func newAppOn(t *testing.T, dsn string) *app {
+func newAppOn(t *testing.T, dsn string) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	cfg := &Config{DB: dsn, PublicURL: "https://news.example.com"}
-	svc, db, err := openService(ctx, cfg)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := seedIfEmpty(ctx, svc, log); err != nil {
+	t.Cleanup(a.Close)
+	if err := seedIfEmpty(ctx, a.svc, log); err != nil {
 		t.Fatal(err)
 	}
 	// A long batch wait makes the query count below deterministic on a
 	// loaded machine; production uses the default.
-	srv := httptest.NewServer(newHandler(svc, log, graph.Options{BatchWait: 20 * time.Millisecond}))
+	srv := httptest.NewServer(newHandler(a, log, graph.Options{BatchWait: 20 * time.Millisecond}))
 	t.Cleanup(srv.Close)
-	return &app{t: t, db: db, svc: svc, srv: srv}
+	return &testApp{t: t, db: a.db, svc: a.svc, srv: srv}
 }
 
 type gqlResponse struct {
@@ -80,7 +80,7 @@ func (r *gqlResponse) code() string {
 	return c
 }
 
-func (a *app) post(body []byte, header ...string) *gqlResponse {
+func (a *testApp) post(body []byte, header ...string) *gqlResponse {
 	a.t.Helper()
 	req, _ := http.NewRequest("POST", a.srv.URL+"/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -100,7 +100,7 @@ func (a *app) post(body []byte, header ...string) *gqlResponse {
 	return out
 }
 
-func (a *app) query(q string, vars map[string]any, header ...string) *gqlResponse {
+func (a *testApp) query(q string, vars map[string]any, header ...string) *gqlResponse {
 	a.t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
 	return a.post(body, header...)
@@ -137,7 +137,7 @@ func TestArticlePageGolden(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) { testArticlePage(t, newAppOn(t, testenv.PostgresSchema(t))) })
 }
 
-func testArticlePage(t *testing.T, a *app) {
+func testArticlePage(t *testing.T, a *testApp) {
 	r := a.query(server.ArticlePageQuery, map[string]any{"slug": seedSlug})
 	if r.Status != 200 || len(r.Errors) > 0 {
 		t.Fatalf("status %d errors %v", r.Status, r.Errors)

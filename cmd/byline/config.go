@@ -73,9 +73,8 @@ func parse(fs *flag.FlagSet, args []string, cfg *Config) error {
 		return errUsage
 	}
 	if cfg.Redis != "" {
-		u, err := url.Parse(cfg.Redis)
-		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			return fmt.Errorf("--redis %q: want redis://host:port or rediss://…", cfg.Redis)
+		if _, err := redisOptions(cfg.Redis); err != nil {
+			return err
 		}
 	}
 	if cfg.PublicURL != "" {

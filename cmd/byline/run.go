@@ -13,7 +13,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/bylinehq/byline/cache"
 	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/graph"
 	"github.com/bylinehq/byline/server"
@@ -87,6 +89,46 @@ func openService(ctx context.Context, cfg *Config) (*content.Service, *store.DB,
 	return svc, db, nil
 }
 
+// app is everything a command works with.
+type app struct {
+	svc   *content.Service
+	db    *store.DB
+	cache *cache.Cache
+	rdb   redis.UniversalClient
+	reg   *prometheus.Registry
+}
+
+func (a *app) Close() {
+	if a.rdb != nil {
+		a.rdb.Close()
+	}
+	a.db.Close()
+}
+
+// openApp opens the store, Redis (when configured) and the cache, and tells
+// the domain to invalidate through the cache: a CLI write reaches running
+// gateways over Redis at once, or through the database's log within a second.
+func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
+	svc, db, err := openService(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{svc: svc, db: db, reg: prometheus.NewRegistry()}
+	if cfg.Redis != "" {
+		opts, err := redisOptions(cfg.Redis)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		a.rdb = redis.NewUniversalClient(opts)
+	}
+	a.cache = cache.New(cache.Options{
+		Redis: a.rdb, SchemaVersion: graph.SchemaVersion(), Log: db, Logger: log, Metrics: a.reg,
+	})
+	svc.SetInvalidator(a.cache)
+	return a, nil
+}
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg Config
 	fs := flagSet("serve", "serve [flags]", &cfg, getenv, stderr)
@@ -98,30 +140,36 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cfg.PublicURL = defaultPublicURL(cfg.Addr)
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	svc, db, err := openService(ctx, &cfg)
+	a, err := openApp(ctx, &cfg, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := seedIfEmpty(ctx, svc, log); err != nil {
+	defer a.Close()
+	if err := seedIfEmpty(ctx, a.svc, log); err != nil {
 		return err
 	}
-	h := newHandler(svc, log, graph.Options{})
-	log.Info("byline starting", "version", version(), "db", db.Engine(), "public_url", cfg.PublicURL)
+	cctx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopCache()
+	go a.cache.Run(cctx)
+	h := newHandler(a, log, graph.Options{})
+	log.Info("byline starting", "version", version(), "db", a.db.Engine(), "redis", cfg.Redis != "", "public_url", cfg.PublicURL)
 	return server.Run(ctx, log, cfg.Addr, h, cfg.Drain)
 }
 
-// newHandler wires the GraphQL layer and the HTTP edge over the service.
-func newHandler(svc *content.Service, log *slog.Logger, gopts graph.Options) http.Handler {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	gopts.Content, gopts.Log, gopts.Metrics = svc, log, reg
+// newHandler wires the GraphQL layer, the cache and the HTTP edge.
+func newHandler(a *app, log *slog.Logger, gopts graph.Options) http.Handler {
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	gopts.Content, gopts.Log, gopts.Metrics, gopts.APQ = a.svc, log, a.reg, a.cache.APQ()
+	checks := []server.Check{{Name: "database", Required: true, Func: a.svc.Ping}}
+	if a.rdb != nil {
+		checks = append(checks, server.Check{Name: "redis", Func: a.cache.Ping})
+	}
 	return server.New(server.Config{
-		GraphQL:  graph.NewHandler(gopts),
-		Registry: reg,
+		GraphQL:  a.cache.Middleware(graph.NewHandler(gopts)),
+		Registry: a.reg,
 		Log:      log,
 		Version:  version(),
-		Checks:   []server.Check{{Name: "database", Required: true, Func: svc.Ping}},
+		Checks:   checks,
 	})
 }
 
@@ -154,13 +202,13 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("import: %q is not a directory", dir)
 	}
-	svc, db, err := openService(ctx, &cfg)
+	a, err := openApp(ctx, &cfg, newLogger(stderr, slog.LevelWarn))
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer a.Close()
 	start := time.Now()
-	res, err := svc.Import(ctx, os.DirFS(dir))
+	res, err := a.svc.Import(ctx, os.DirFS(dir))
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,343 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bylinehq/byline/content"
+	"github.com/bylinehq/byline/internal/testenv"
+)
+
+// origin stands in for the GraphQL layer: it answers with a version per
+// article, tags the answer, and counts how often it ran.
+type origin struct {
+	runs    atomic.Int64
+	mu      sync.Mutex
+	version map[string]int
+	delay   time.Duration
+	policy  string
+}
+
+func newOrigin() *origin {
+	return &origin{version: map[string]int{}, policy: "public, max-age=60, s-maxage=60, stale-while-revalidate=30"}
+}
+
+func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.runs.Add(1)
+	time.Sleep(o.delay)
+	var req struct {
+		Variables struct{ Slug string } `json:"variables"`
+	}
+	body, _ := io.ReadAll(r.Body)
+	_ = json.Unmarshal(body, &req)
+	o.mu.Lock()
+	v := o.version[req.Variables.Slug]
+	pol := o.policy
+	o.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", pol)
+	w.Header().Set("Surrogate-Key", "Article:"+req.Variables.Slug+" all")
+	fmt.Fprintf(w, `{"data":{"article":{"slug":%q,"version":%d}}}`, req.Variables.Slug, v)
+}
+
+// write changes an article at the origin, then invalidates through c, as
+// content.Service does after a commit.
+func (o *origin) write(c *Cache, slug string, id int64) {
+	o.mu.Lock()
+	o.version[slug]++
+	o.mu.Unlock()
+	c.Invalidate(context.Background(), content.Invalidation{ID: id, Tags: []string{"Article:" + slug}, At: time.Now()})
+}
+
+const query = `query A($slug: String!) { article(slug: $slug) { slug version } }`
+
+func body(slug string) []byte {
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": map[string]string{"slug": slug}})
+	return b
+}
+
+type replica struct {
+	c   *Cache
+	srv *httptest.Server
+}
+
+func newReplica(t *testing.T, o *origin, rdb redis.UniversalClient, prefix string) *replica {
+	t.Helper()
+	c := New(Options{Redis: rdb, Prefix: prefix, SchemaVersion: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AckTimeout: 3 * time.Second, RedisTimeout: 200 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if rdb != nil {
+		waitFor(t, "subscription", func() bool { return c.subscribed.Load() })
+	}
+	srv := httptest.NewServer(c.Middleware(o))
+	t.Cleanup(srv.Close)
+	return &replica{c: c, srv: srv}
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type answer struct {
+	status  int
+	xcache  string
+	version int
+	header  http.Header
+}
+
+func (r *replica) get(t *testing.T, slug string) answer {
+	t.Helper()
+	resp, err := http.Post(r.srv.URL, "application/json", bytes.NewReader(body(slug)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data struct{ Article struct{ Version int } }
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%d %q", resp.StatusCode, b)
+	}
+	return answer{resp.StatusCode, resp.Header.Get("X-Cache"), out.Data.Article.Version, resp.Header}
+}
+
+// backends are the Redis set-ups every cache test runs on: none (in
+// process only), a standalone server, and a three-node Cluster.
+func backends(t *testing.T) map[string]func(t *testing.T) redis.UniversalClient {
+	return map[string]func(t *testing.T) redis.UniversalClient{
+		"no-redis": func(t *testing.T) redis.UniversalClient { return nil },
+		"standalone": func(t *testing.T) redis.UniversalClient {
+			addr := testenv.Redis(t)
+			return client(t, []string{addr})
+		},
+		"cluster": func(t *testing.T) redis.UniversalClient {
+			return client(t, testenv.StartRedisCluster(t))
+		},
+	}
+}
+
+func client(t *testing.T, addrs []string) redis.UniversalClient {
+	t.Helper()
+	opts := &redis.UniversalOptions{Addrs: addrs, DialTimeout: time.Second, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond}
+	if len(addrs) > 1 {
+		opts.IsClusterMode = true
+	}
+	rdb := redis.NewUniversalClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("redis: %v", err)
+	}
+	return rdb
+}
+
+func forEachBackend(t *testing.T, test func(t *testing.T, mk func() *replica, o *origin, shared bool)) {
+	for name, mkClient := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			rdb := mkClient(t)
+			o := newOrigin()
+			prefix := testenv.RandomName("bt") + ":"
+			test(t, func() *replica { return newReplica(t, o, rdb, prefix) }, o, rdb != nil)
+		})
+	}
+}
+
+func TestHitAfterFirstQuery(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, mk func() *replica, o *origin, _ bool) {
+		r := mk()
+		first, second := r.get(t, "a"), r.get(t, "a")
+		if first.xcache != "MISS" || second.xcache != "HIT" || o.runs.Load() != 1 {
+			t.Fatalf("X-Cache %s then %s, origin ran %d times", first.xcache, second.xcache, o.runs.Load())
+		}
+		if !strings.HasPrefix(second.header.Get("Cache-Control"), "public, max-age=60") || second.header.Get("Etag") == "" ||
+			second.header.Get("Age") == "" || !strings.Contains(second.header.Get("Surrogate-Key"), "Article:a") {
+			t.Fatalf("HTTP caching headers: %v", second.header)
+		}
+	})
+}
+
+func TestWriteVisibleOnNextQueryOnEveryReplica(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, mk func() *replica, o *origin, shared bool) {
+		a := mk()
+		replicas := []*replica{a}
+		if shared {
+			replicas = append(replicas, mk()) // a second gateway on the same Redis
+		}
+		for _, r := range replicas {
+			r.get(t, "a")
+			if got := r.get(t, "a"); got.xcache != "HIT" || got.version != 0 {
+				t.Fatalf("warm-up: %+v", got)
+			}
+		}
+		for i := 1; i <= 3; i++ {
+			o.write(a.c, "a", int64(i)) // returns once every replica has acknowledged
+			for n, r := range replicas {
+				if got := r.get(t, "a"); got.version != i {
+					t.Fatalf("write %d: replica %d served version %d (%s)", i, n, got.version, got.xcache)
+				}
+			}
+		}
+		// An unrelated entry survives.
+		a.get(t, "b")
+		o.write(a.c, "a", 4)
+		if got := a.get(t, "b"); got.xcache != "HIT" {
+			t.Fatalf("unrelated entry was dropped: %s", got.xcache)
+		}
+	})
+}
+
+func TestConcurrentColdRequestsCoalesce(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, mk func() *replica, o *origin, shared bool) {
+		o.delay = 100 * time.Millisecond
+		replicas := []*replica{mk()}
+		if shared {
+			replicas = append(replicas, mk())
+		}
+		var wg sync.WaitGroup
+		failed := atomic.Int64{}
+		for i := 0; i < 50; i++ {
+			wg.Add(1)
+			go func(r *replica) {
+				defer wg.Done()
+				resp, err := http.Post(r.srv.URL, "application/json", bytes.NewReader(body("cold")))
+				if err != nil || resp.StatusCode != 200 {
+					failed.Add(1)
+					return
+				}
+				resp.Body.Close()
+			}(replicas[i%len(replicas)])
+		}
+		wg.Wait()
+		if failed.Load() > 0 || o.runs.Load() != 1 {
+			t.Fatalf("50 cold requests over %d replica(s): origin ran %d times, %d failed", len(replicas), o.runs.Load(), failed.Load())
+		}
+	})
+}
+
+func TestStaleWhileRevalidate(t *testing.T) {
+	o := newOrigin()
+	o.policy = "public, max-age=1, stale-while-revalidate=30"
+	r := newReplica(t, o, nil, "")
+	r.get(t, "s")
+	time.Sleep(1100 * time.Millisecond)
+	o.delay = 300 * time.Millisecond
+	start := time.Now()
+	got := r.get(t, "s")
+	if got.xcache != "STALE" || time.Since(start) > 200*time.Millisecond {
+		t.Fatalf("stale read: %s after %s", got.xcache, time.Since(start))
+	}
+	for i := 0; i < 5; i++ {
+		r.get(t, "s") // still stale: no second refresh starts
+	}
+	waitFor(t, "the refresh", func() bool { return o.runs.Load() == 2 && r.get(t, "s").xcache == "HIT" })
+	if o.runs.Load() != 2 {
+		t.Fatalf("origin ran %d times, want 2 (one refresh)", o.runs.Load())
+	}
+}
+
+func TestNeverStored(t *testing.T) {
+	o := newOrigin()
+	r := newReplica(t, o, nil, "")
+	for name, policy := range map[string]string{"no-store": "no-store", "private": "private, max-age=60", "no max-age": "public"} {
+		t.Run(name, func(t *testing.T) {
+			o.mu.Lock()
+			o.policy = policy
+			o.mu.Unlock()
+			slug := strings.ReplaceAll(name, " ", "-")
+			r.get(t, slug)
+			if got := r.get(t, slug); got.xcache == "HIT" {
+				t.Fatalf("%s response was cached", policy)
+			}
+		})
+	}
+	// Mutations and editors' requests go straight through.
+	for _, req := range []struct {
+		body string
+		auth bool
+	}{{`{"query":"mutation { deleteArticle(slug: \"a\") }"}`, false}, {string(body("a")), true}} {
+		hreq, _ := http.NewRequest("POST", r.srv.URL, strings.NewReader(req.body))
+		if req.auth {
+			hreq.Header.Set("Authorization", "Bearer x")
+		}
+		resp, err := http.DefaultClient.Do(hreq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("X-Cache") != "BYPASS" {
+			t.Fatalf("%q auth=%v: X-Cache %s", req.body, req.auth, resp.Header.Get("X-Cache"))
+		}
+	}
+}
+
+// A query computed before a write must not be stored as fresh after it.
+func TestRacingWriteIsNotStored(t *testing.T) {
+	o := newOrigin()
+	r := newReplica(t, o, nil, "")
+	o.delay = 200 * time.Millisecond
+	done := make(chan answer)
+	go func() { done <- r.get(t, "race") }()
+	time.Sleep(50 * time.Millisecond) // the query is computing with version 0
+	o.delay = 0
+	o.write(r.c, "race", 1)
+	<-done
+	if got := r.get(t, "race"); got.version != 1 {
+		t.Fatalf("served version %d (%s) after the write", got.version, got.xcache)
+	}
+}
+
+func TestNormalisedKeySharesEntries(t *testing.T) {
+	o := newOrigin()
+	r := newReplica(t, o, nil, "")
+	r.get(t, "n")
+	alt := `{"variables":{"slug":"n"},"query":"query A($slug: String!) {\n  article(slug: $slug) { slug   version }\n} # comment"}`
+	resp, err := http.Post(r.srv.URL, "application/json", strings.NewReader(alt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Cache") != "HIT" || o.runs.Load() != 1 {
+		t.Fatalf("a reformatted request missed: %s, %d runs", resp.Header.Get("X-Cache"), o.runs.Load())
+	}
+}
+
+func TestETag304(t *testing.T) {
+	o := newOrigin()
+	r := newReplica(t, o, nil, "")
+	url := r.srv.URL + "?query=" + strings.ReplaceAll(`{article(slug:"g"){slug}}`, " ", "")
+	first, _ := http.Get(url)
+	first.Body.Close()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("If-None-Match", first.Header.Get("Etag"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if first.Header.Get("Etag") == "" || resp.StatusCode != http.StatusNotModified {
+		t.Fatalf("ETag %q, conditional GET got %d", first.Header.Get("Etag"), resp.StatusCode)
+	}
+}

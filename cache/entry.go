@@ -1,0 +1,104 @@
+package cache
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bylinehq/byline/content"
+)
+
+// entry is one cached response.
+type entry struct {
+	Key          string    `json:"k"`
+	Body         []byte    `json:"b"`
+	CacheControl string    `json:"cc"`
+	Surrogate    string    `json:"sk"`
+	ETag         string    `json:"et"`
+	Tags         []string  `json:"t"`
+	RedisStart   int64     `json:"rs"` // Redis seq when computation began
+	Stored       time.Time `json:"st"`
+	Fresh        time.Time `json:"fr"` // served as fresh until
+	StaleUntil   time.Time `json:"su"` // served stale (while one refresh runs) until
+
+	body       []byte // = Body; kept apart so L1 sizes read clearly
+	localStart uint64 // local seq when computation (or the L2 read) began
+}
+
+// freshness is where an entry stands in time.
+type freshness int
+
+const (
+	fresh freshness = iota
+	stale
+	expired
+)
+
+func (e *entry) freshness(now time.Time) freshness {
+	switch {
+	case now.Before(e.Fresh):
+		return fresh
+	case now.Before(e.StaleUntil):
+		return stale
+	}
+	return expired
+}
+
+// cachePolicy is what a response's Cache-Control lets Byline keep.
+type cachePolicy struct {
+	maxAge, swr int
+}
+
+// parsePolicy reads a public, cacheable policy; ok is false for anything
+// private, no-store or without a positive max-age.
+func parsePolicy(cc string) (p cachePolicy, ok bool) {
+	public := false
+	for _, part := range strings.Split(cc, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch strings.ToLower(k) {
+		case "public":
+			public = true
+		case "private", "no-store", "no-cache":
+			return p, false
+		case "max-age":
+			p.maxAge, _ = strconv.Atoi(v)
+		case "stale-while-revalidate":
+			p.swr, _ = strconv.Atoi(v)
+		}
+	}
+	return p, public && p.maxAge > 0
+}
+
+// newEntry builds an entry from a response the GraphQL layer answered.
+func newEntry(key string, h http.Header, body []byte, pol cachePolicy, localStart uint64, redisStart int64, now time.Time) *entry {
+	sum := sha256.Sum256(body)
+	tags := strings.Fields(h.Get("Surrogate-Key"))
+	if len(tags) == 0 {
+		tags = []string{content.TagAll}
+	}
+	e := &entry{
+		Key: key, Body: body, body: body,
+		CacheControl: h.Get("Cache-Control"), Surrogate: h.Get("Surrogate-Key"),
+		ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, Tags: tags,
+		RedisStart: redisStart, Stored: now,
+		Fresh:      now.Add(time.Duration(pol.maxAge) * time.Second),
+		StaleUntil: now.Add(time.Duration(pol.maxAge+pol.swr) * time.Second),
+		localStart: localStart,
+	}
+	return e
+}
+
+func (e *entry) encode() ([]byte, error) { return json.Marshal(e) }
+
+func decodeEntry(b []byte) (*entry, error) {
+	var e entry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, err
+	}
+	e.body = e.Body
+	return &e, nil
+}

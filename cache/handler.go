@@ -1,0 +1,357 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Middleware caches next's public answers to GraphQL queries.
+func (c *Cache) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method != http.MethodGet && r.Method != http.MethodPost) || r.Header.Get("Authorization") != "" {
+			c.bypass(w, r, next)
+			return
+		}
+		var req []byte
+		if r.Method == http.MethodPost {
+			body, err := io.ReadAll(r.Body) // the edge has already bounded it
+			if err != nil {
+				http.Error(w, "could not read the request body", http.StatusBadRequest)
+				return
+			}
+			req = body
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		} else {
+			req = []byte(r.URL.RawQuery)
+		}
+		now := time.Now()
+
+		// The fast path: raw bytes → entry, no parsing.
+		fk := fastKey(c.seed, r.Method, req)
+		if c.l1Enabled() {
+			if it := c.l1.get(fk); it != nil && bytes.Equal(it.req, req) {
+				if c.serveL1(w, r, it.e, now, next, req) {
+					return
+				}
+				c.l1.delete(fk)
+			}
+		}
+
+		nk, ok := normalKey(c.o.SchemaVersion, r.Method, req)
+		if !ok {
+			c.bypass(w, r, next)
+			return
+		}
+		if e := c.lookup(r.Context(), nk, now); e != nil {
+			c.l1.put(fk, e, req)
+			if c.serveL1(w, r, e, now, next, req) {
+				return
+			}
+		}
+
+		v, _, shared := c.flight.Do(nk, func() (any, error) {
+			return c.fill(next, r, req, nk, fk), nil
+		})
+		res := v.(*filled)
+		result := resMiss
+		if shared {
+			result = resCoalesced
+		}
+		if res.e != nil {
+			c.m.results.WithLabelValues(result).Inc()
+			c.serve(w, r, res.e, strings.ToUpper(result), now)
+			return
+		}
+		// Not cacheable (errors, no-store): the answer as it was.
+		c.m.results.WithLabelValues(resBypass).Inc()
+		res.writeTo(w)
+	})
+}
+
+func (c *Cache) bypass(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	c.m.results.WithLabelValues(resBypass).Inc()
+	w.Header().Set("X-Cache", "BYPASS")
+	next.ServeHTTP(w, r)
+}
+
+// serveL1 answers from an L1 entry that is still valid; false when it is
+// not (invalidated or expired) and the caller must look further.
+func (c *Cache) serveL1(w http.ResponseWriter, r *http.Request, e *entry, now time.Time, next http.Handler, req []byte) bool {
+	if !c.st.valid(e.Tags, e.localStart) {
+		return false
+	}
+	switch e.freshness(now) {
+	case fresh:
+		c.m.results.WithLabelValues(resHit).Inc()
+		c.serve(w, r, e, "HIT", now)
+		return true
+	case stale:
+		c.m.results.WithLabelValues(resStale).Inc()
+		c.serve(w, r, e, "STALE", now)
+		c.refresh(next, r, req, e)
+		return true
+	}
+	return false
+}
+
+// serve writes a cached answer, with HTTP caching headers for whatever sits
+// in front (browsers, a CDN): ETag and 304, Age, Cache-Control, Surrogate-Key.
+func (c *Cache) serve(w http.ResponseWriter, r *http.Request, e *entry, status string, now time.Time) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	h["Cache-Control"] = []string{e.CacheControl}
+	h["Etag"] = []string{e.ETag}
+	h["Age"] = []string{strconv.Itoa(int(now.Sub(e.Stored) / time.Second))}
+	h["X-Cache"] = []string{status}
+	if e.Surrogate != "" {
+		h["Surrogate-Key"] = []string{e.Surrogate}
+	}
+	if r.Method == http.MethodGet && etagMatch(r.Header.Get("If-None-Match"), e.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(e.body))}
+	_, _ = w.Write(e.body)
+}
+
+func etagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t), "W/"))
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup finds a valid entry by normal key: L1, then L2. An L2 hit is
+// copied into L1.
+func (c *Cache) lookup(ctx context.Context, nk string, now time.Time) *entry {
+	if c.l1Enabled() {
+		if it := c.l1.get(nk); it != nil {
+			if c.st.valid(it.e.Tags, it.e.localStart) && it.e.freshness(now) != expired {
+				return it.e
+			}
+			c.l1.delete(nk)
+		}
+	}
+	if !c.redisOK() {
+		return nil
+	}
+	localStart := c.st.start() // before the read: see stamps.go
+	e := c.getL2(ctx, nk)
+	if e == nil || e.freshness(now) == expired {
+		return nil
+	}
+	e.localStart = localStart
+	if c.l1Enabled() {
+		c.l1.put(nk, e, nil)
+	}
+	return e
+}
+
+// getL2 reads an entry and checks its tags' Redis stamps.
+func (c *Cache) getL2(ctx context.Context, nk string) *entry {
+	rc, cancel := c.rctx(ctx)
+	defer cancel()
+	b, err := c.rdb.Get(rc, c.key("r:", nk)).Bytes()
+	if c.done(err) != nil {
+		return nil
+	}
+	e, err := decodeEntry(b)
+	if err != nil {
+		return nil
+	}
+	if !c.validL2(rc, e.Tags, e.RedisStart) {
+		return nil
+	}
+	return e
+}
+
+// validL2 checks tags' Redis stamps against start, one pipelined GET each
+// (a Cluster client splits the pipeline by slot).
+func (c *Cache) validL2(ctx context.Context, tags []string, start int64) bool {
+	pipe := c.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, len(tags))
+	for i, t := range tags {
+		cmds[i] = pipe.Get(ctx, c.key("inv:", t))
+	}
+	_, err := pipe.Exec(ctx)
+	if c.done(err) != nil && err != redis.Nil {
+		return false
+	}
+	for _, cmd := range cmds {
+		v, err := cmd.Int64()
+		if err == redis.Nil {
+			continue
+		}
+		if err != nil || v > start {
+			return false
+		}
+	}
+	return true
+}
+
+// filled is the outcome of running the GraphQL layer once.
+type filled struct {
+	e      *entry // nil: not cacheable
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (f *filled) writeTo(w http.ResponseWriter) {
+	for k, v := range f.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("X-Cache", "BYPASS")
+	w.WriteHeader(f.status)
+	_, _ = w.Write(f.body)
+}
+
+// fill runs the GraphQL layer for a miss, once per key per process and,
+// where a Redis lease allows, once across replicas, and stores a cacheable
+// answer in L1 and L2.
+func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, nk, fk string) *filled {
+	ctx := r.Context()
+	if c.redisOK() {
+		if e := c.awaitLease(ctx, nk); e != nil {
+			c.l1.put(fk, e, req)
+			return &filled{e: e}
+		}
+		defer c.releaseLease(ctx, nk)
+	}
+	localStart := c.st.start()
+	redisStart := c.redisSeq(ctx)
+
+	// The work runs detached from this client: others may be waiting on it.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	inner := r.Clone(wctx)
+	inner.Body = io.NopCloser(bytes.NewReader(req))
+	next.ServeHTTP(rec, inner)
+
+	out := &filled{status: rec.status, header: rec.header, body: rec.buf.Bytes()}
+	pol, ok := parsePolicy(rec.header.Get("Cache-Control"))
+	if rec.status != http.StatusOK || !ok {
+		return out
+	}
+	now := time.Now()
+	e := newEntry(nk, rec.header, out.body, pol, localStart, redisStart, now)
+	if !c.st.valid(e.Tags, localStart) {
+		return out // a write landed while we computed: answer, don't keep
+	}
+	out.e = e
+	if c.l1Enabled() {
+		c.l1.put(nk, e, nil)
+		c.l1.put(fk, e, req)
+	}
+	if redisStart >= 0 {
+		c.putL2(ctx, e, pol)
+	}
+	return out
+}
+
+// redisSeq is Redis's invalidation counter before the computation; -1
+// when Redis is unavailable (the entry then stays out of L2).
+func (c *Cache) redisSeq(ctx context.Context) int64 {
+	if !c.redisOK() {
+		return -1
+	}
+	rc, cancel := c.rctx(ctx)
+	defer cancel()
+	v, err := c.rdb.Get(rc, c.key("seq")).Int64()
+	if err == redis.Nil {
+		c.done(nil)
+		return 0
+	}
+	if c.done(err) != nil {
+		return -1
+	}
+	return v
+}
+
+func (c *Cache) putL2(ctx context.Context, e *entry, pol cachePolicy) {
+	if !c.redisOK() {
+		return
+	}
+	rc, cancel := c.rctx(ctx)
+	defer cancel()
+	if !c.validL2(rc, e.Tags, e.RedisStart) {
+		return // stamped since we began: never store it as fresh
+	}
+	b, err := e.encode()
+	if err != nil {
+		return
+	}
+	ttl := time.Duration(pol.maxAge+pol.swr) * time.Second
+	c.done(c.rdb.Set(rc, c.key("r:", e.Key), b, ttl).Err())
+}
+
+// awaitLease takes the key's lease, or waits for the replica holding it to
+// store the answer. It returns that answer, or nil when the caller should
+// compute (it holds the lease, or waiting did not pay off).
+func (c *Cache) awaitLease(ctx context.Context, nk string) *entry {
+	rc, cancel := c.rctx(ctx)
+	ok, err := c.rdb.SetNX(rc, c.key("lease:", nk), c.replica, c.o.LeaseFor).Result()
+	cancel()
+	if c.done(err) != nil || ok {
+		return nil
+	}
+	deadline := time.Now().Add(c.o.LeaseFor)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(20 * time.Millisecond):
+		}
+		if !c.redisOK() {
+			return nil
+		}
+		if e := c.getL2(ctx, nk); e != nil {
+			e.localStart = 0 // conservative: any local stamp invalidates it
+			return e
+		}
+	}
+	return nil
+}
+
+func (c *Cache) releaseLease(ctx context.Context, nk string) {
+	if !c.redisOK() {
+		return
+	}
+	rc, cancel := c.rctx(ctx)
+	defer cancel()
+	c.done(c.rdb.Del(rc, c.key("lease:", nk)).Err())
+}
+
+// refresh recomputes a stale entry in the background, once.
+func (c *Cache) refresh(next http.Handler, r *http.Request, req []byte, e *entry) {
+	bg := r.Clone(context.WithoutCancel(r.Context()))
+	fk := fastKey(c.seed, r.Method, req)
+	go c.flight.Do(e.Key, func() (any, error) {
+		return c.fill(next, bg, req, e.Key, fk), nil
+	})
+}
+
+// recorder captures the GraphQL layer's answer.
+type recorder struct {
+	header http.Header
+	status int
+	buf    bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) WriteHeader(code int)        { r.status = code }
+func (r *recorder) Write(b []byte) (int, error) { return r.buf.Write(b) }

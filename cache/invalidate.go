@@ -1,0 +1,395 @@
+package cache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bylinehq/byline/content"
+)
+
+// message is an invalidation on the pub/sub channel.
+type message struct {
+	Nonce string    `json:"n"`
+	From  string    `json:"f"`
+	LogID int64     `json:"id"`
+	Tags  []string  `json:"t"`
+	At    time.Time `json:"at"`
+}
+
+// Invalidate is called after a write commits. It drops the stale entries
+// here at once, stamps the tags in Redis, and tells every other replica,
+// returning when all have acknowledged (or AckTimeout has passed). It never
+// fails: a cache problem must not fail the write that already committed.
+func (c *Cache) Invalidate(ctx context.Context, inv content.Invalidation) {
+	c.applyLocal(inv)
+	if c.rdb == nil || !c.redisOK() {
+		return
+	}
+	if err := c.stampRedis(ctx, inv.Tags, inv.ID); err != nil {
+		c.log.Warn("cache: stamp invalidation in Redis", "err", err, "log_id", inv.ID)
+		return
+	}
+	c.broadcast(ctx, inv)
+}
+
+// applyLocal stamps tags in this process, once per log id.
+func (c *Cache) applyLocal(inv content.Invalidation) bool {
+	c.mu.Lock()
+	if inv.ID != 0 {
+		if c.applied[inv.ID] {
+			c.mu.Unlock()
+			return false
+		}
+		c.applied[inv.ID] = true
+		if len(c.applied) > 10000 { // the poller's window is far smaller
+			c.applied = map[int64]bool{inv.ID: true}
+		}
+	}
+	c.mu.Unlock()
+	c.st.apply(inv.Tags)
+	if !inv.At.IsZero() {
+		c.m.invalidation.WithLabelValues("applied").Observe(time.Since(inv.At).Seconds())
+	}
+	return true
+}
+
+// stampRedis bumps the shared counter and stamps every tag with it: one
+// single-key command per tag, so it works the same on a Cluster.
+func (c *Cache) stampRedis(ctx context.Context, tags []string, logID int64) error {
+	rc, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*c.o.RedisTimeout)
+	defer cancel()
+	v, err := c.rdb.Incr(rc, c.key("seq")).Result()
+	if c.done(err) != nil {
+		return err
+	}
+	pipe := c.rdb.Pipeline()
+	for _, t := range tags {
+		// Stamps outlive every entry they can invalidate (max-age + swr).
+		pipe.Set(rc, c.key("inv:", t), v, 6*time.Hour)
+	}
+	if logID > 0 {
+		pipe.Set(rc, c.key("loglast"), logID, 0)
+	}
+	_, err = pipe.Exec(rc)
+	return c.done(err)
+}
+
+// broadcast publishes the invalidation and waits for the live replicas'
+// acknowledgements.
+func (c *Cache) broadcast(ctx context.Context, inv content.Invalidation) {
+	start := time.Now()
+	rc, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*c.o.RedisTimeout)
+	peers, err := c.livePeers(rc)
+	cancel()
+	if c.done(err) != nil {
+		return
+	}
+	nonce := strconv.FormatInt(time.Now().UnixNano(), 36) + c.replica
+	acks := make(chan string, len(peers)+1)
+	c.mu.Lock()
+	c.waiters[nonce] = acks
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.waiters, nonce)
+		c.mu.Unlock()
+	}()
+	if !c.subscribed.Load() {
+		// Not a subscribed gateway (a CLI command, or a replica whose
+		// channel is down): listen for this write's acks on our own.
+		stop, err := c.listenAcks(ctx)
+		if err != nil {
+			return
+		}
+		defer stop()
+	}
+	msg, _ := json.Marshal(message{Nonce: nonce, From: c.replica, LogID: inv.ID, Tags: inv.Tags, At: inv.At})
+	rc, cancel = context.WithTimeout(context.WithoutCancel(ctx), 4*c.o.RedisTimeout)
+	err = c.rdb.Publish(rc, c.key("inv"), msg).Err()
+	cancel()
+	if c.done(err) != nil {
+		return
+	}
+	waiting := map[string]bool{}
+	for _, p := range peers {
+		waiting[p] = true
+	}
+	timeout := time.NewTimer(c.o.AckTimeout)
+	defer timeout.Stop()
+	for len(waiting) > 0 {
+		select {
+		case id := <-acks:
+			delete(waiting, id)
+		case <-timeout.C:
+			c.log.Warn("cache: replicas did not acknowledge an invalidation in time", "missing", len(waiting), "log_id", inv.ID)
+			return
+		}
+	}
+	if !inv.At.IsZero() {
+		c.m.invalidation.WithLabelValues("acknowledged").Observe(time.Since(inv.At).Seconds())
+	}
+	c.log.Debug("cache: invalidation acknowledged", "replicas", len(peers), "took", time.Since(start))
+}
+
+// listenAcks subscribes to acknowledgements until stop is called.
+func (c *Cache) listenAcks(ctx context.Context) (stop func(), err error) {
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	ps := c.rdb.Subscribe(lctx, c.key("invack"))
+	rc, rcancel := context.WithTimeout(lctx, 4*c.o.RedisTimeout)
+	_, err = ps.Receive(rc) // the subscription's confirmation
+	rcancel()
+	if c.done(err) != nil {
+		cancel()
+		ps.Close()
+		return nil, err
+	}
+	context.AfterFunc(lctx, func() { ps.Close() })
+	go func() {
+		for {
+			msg, err := ps.Receive(lctx)
+			if err != nil {
+				return
+			}
+			if m, ok := msg.(*redis.Message); ok {
+				c.onMessage(lctx, m)
+			}
+		}
+	}()
+	return func() { cancel(); ps.Close() }, nil
+}
+
+// heartbeat period and how long a silent replica still counts as live.
+const (
+	heartbeatEvery = 2 * time.Second
+	peerLiveFor    = 3 * heartbeatEvery
+	peerForgetFor  = time.Minute
+)
+
+// livePeers lists the other replicas that heartbeat recently (one hash key:
+// a replica's field is refreshed every heartbeat and pruned when silent).
+func (c *Cache) livePeers(ctx context.Context) ([]string, error) {
+	all, err := c.rdb.HGetAll(ctx, c.key("replicas")).Result()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now().UnixMilli()
+	var live []string
+	for id, v := range all {
+		ms, _ := strconv.ParseInt(v, 10, 64)
+		switch {
+		case id == c.replica:
+		case now-ms <= peerLiveFor.Milliseconds():
+			live = append(live, id)
+		case now-ms > peerForgetFor.Milliseconds():
+			c.rdb.HDel(ctx, c.key("replicas"), id)
+		}
+	}
+	return live, nil
+}
+
+// Run does the cache's background work until ctx ends: the pub/sub
+// subscriber, the heartbeat, and the invalidation-log poller.
+func (c *Cache) Run(ctx context.Context) {
+	if c.o.Log != nil {
+		if id, err := c.o.Log.LastInvalidation(ctx); err == nil {
+			c.mu.Lock()
+			c.logSeen = id
+			c.mu.Unlock()
+		}
+		go c.poll(ctx)
+	}
+	if c.rdb == nil {
+		<-ctx.Done()
+		return
+	}
+	go c.heartbeat(ctx)
+	c.subscribe(ctx)
+}
+
+// subscribe receives invalidations and acknowledgements, keeping
+// c.subscribed true only while the subscription is known to be live.
+func (c *Cache) subscribe(ctx context.Context) {
+	for ctx.Err() == nil {
+		c.subscribeOnce(ctx)
+		c.subscribed.Store(false)
+		c.l1.clear()
+		select {
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Cache) subscribeOnce(ctx context.Context) {
+	ps := c.rdb.Subscribe(ctx, c.key("inv"), c.key("invack"))
+	defer ps.Close()
+	// A blocked read does not always see ctx end; closing the connection
+	// always ends it.
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
+	subscribed := 0
+	for {
+		msg, err := ps.ReceiveTimeout(ctx, heartbeatEvery)
+		if err != nil {
+			var ne interface{ Timeout() bool }
+			if errors.As(err, &ne) && ne.Timeout() && subscribed == 2 {
+				pctx, cancel := context.WithTimeout(ctx, 4*c.o.RedisTimeout)
+				perr := ps.Ping(pctx)
+				cancel()
+				if perr == nil {
+					continue
+				}
+			}
+			if ctx.Err() == nil && c.subscribed.Load() {
+				c.log.Warn("cache: lost the invalidation channel; serving from the database until it is back", "err", err)
+			}
+			return
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				subscribed++
+			}
+			if subscribed == 2 {
+				c.resync(ctx)
+			}
+		case *redis.Message:
+			c.onMessage(ctx, m)
+		case *redis.Pong:
+		}
+	}
+}
+
+// resync follows a (re)subscription: messages may have been missed, so L1
+// starts empty; writes logged while Redis was away are stamped in Redis.
+func (c *Cache) resync(ctx context.Context) {
+	c.l1.clear()
+	c.stampMissed(ctx)
+	c.subscribed.Store(true)
+	c.beat(ctx)
+	c.log.Info("cache: invalidation channel live", "replica", c.replica)
+}
+
+// stampMissed stamps "all" in Redis when the log has writes Redis never
+// heard of (made while it was down, or by a CLI without --redis).
+func (c *Cache) stampMissed(ctx context.Context) {
+	if c.o.Log == nil {
+		return
+	}
+	last, err := c.o.Log.LastInvalidation(ctx)
+	if err != nil || last == 0 {
+		return
+	}
+	rc, cancel := c.rctx(ctx)
+	known, err := c.rdb.Get(rc, c.key("loglast")).Int64()
+	cancel()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return
+	}
+	if known < last {
+		_ = c.stampRedis(ctx, []string{content.TagAll}, last)
+	}
+}
+
+func (c *Cache) onMessage(ctx context.Context, m *redis.Message) {
+	switch {
+	case strings.HasSuffix(m.Channel, "invack"):
+		nonce, from, _ := strings.Cut(m.Payload, " ")
+		c.mu.Lock()
+		ch := c.waiters[nonce]
+		c.mu.Unlock()
+		if ch != nil {
+			select {
+			case ch <- from:
+			default:
+			}
+		}
+	default:
+		var msg message
+		if json.Unmarshal([]byte(m.Payload), &msg) != nil || msg.From == c.replica {
+			return
+		}
+		c.applyLocal(content.Invalidation{ID: msg.LogID, Tags: msg.Tags, At: msg.At})
+		rc, cancel := c.rctx(ctx)
+		c.done(c.rdb.Publish(rc, c.key("invack"), msg.Nonce+" "+c.replica).Err())
+		cancel()
+	}
+}
+
+func (c *Cache) heartbeat(ctx context.Context) {
+	t := time.NewTicker(heartbeatEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			rc, cancel := context.WithTimeout(context.Background(), time.Second)
+			c.rdb.HDel(rc, c.key("replicas"), c.replica)
+			cancel()
+			return
+		case <-t.C:
+			if c.subscribed.Load() {
+				c.beat(ctx)
+			}
+		}
+	}
+}
+
+func (c *Cache) beat(ctx context.Context) {
+	rc, cancel := c.rctx(ctx)
+	defer cancel()
+	c.done(c.rdb.HSet(rc, c.key("replicas"), c.replica, time.Now().UnixMilli()).Err())
+}
+
+// poll applies the invalidation log's new rows: writes by processes that
+// could not tell us over Redis (a CLI import, a gateway without Redis).
+func (c *Cache) poll(ctx context.Context) {
+	t := time.NewTicker(c.o.PollEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c.pollOnce(ctx)
+	}
+}
+
+func (c *Cache) pollOnce(ctx context.Context) {
+	c.mu.Lock()
+	after := c.logSeen
+	c.mu.Unlock()
+	rows, err := c.o.Log.Invalidations(ctx, after, 1000)
+	if err != nil {
+		c.log.Warn("cache: poll invalidation log", "err", err)
+		return
+	}
+	if len(rows) == 0 {
+		return
+	}
+	var known int64 = -1
+	if c.redisOK() {
+		rc, cancel := c.rctx(ctx)
+		v, err := c.rdb.Get(rc, c.key("loglast")).Int64()
+		cancel()
+		if c.done(err) == nil || errors.Is(err, redis.Nil) {
+			known = v
+		}
+	}
+	for _, inv := range rows {
+		c.applyLocal(inv)
+		if known >= 0 && inv.ID > known {
+			// Nobody stamped this write in Redis: do it for them.
+			_ = c.stampRedis(ctx, inv.Tags, inv.ID)
+		}
+	}
+	c.mu.Lock()
+	c.logSeen = rows[len(rows)-1].ID
+	c.mu.Unlock()
+}
