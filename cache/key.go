@@ -89,6 +89,11 @@ func normalKey(schemaVersion, method string, req []byte) (key string, ok bool) {
 		var buf bytes.Buffer
 		formatter.NewFormatter(&buf, formatter.WithComments()).FormatQueryDocument(d)
 		doc = "doc:" + buf.String()
+		if pq := r.Extensions.PersistedQuery; pq != nil {
+			// gqlgen checks text against hash; a pair it would refuse
+			// must not be answered from an entry of the text alone.
+			doc += "\x00apq:" + pq.Hash
+		}
 	case r.Extensions.PersistedQuery != nil && r.Extensions.PersistedQuery.Hash != "":
 		// A persisted query's text is not here; its hash names it. A
 		// mutation sent this way is refused below by its response

@@ -16,13 +16,14 @@ import (
 
 // The error codes of the contract, in extensions.code.
 const (
-	CodeBadUserInput      = "BAD_USER_INPUT"
-	CodeUnauthenticated   = "UNAUTHENTICATED"
-	CodeNotFound          = "NOT_FOUND"
-	CodeRateLimited       = "RATE_LIMITED"
-	CodeQueryTooComplex   = "QUERY_TOO_COMPLEX"
-	CodeInternal          = "INTERNAL"
-	complexityLimitGQLGen = "COMPLEXITY_LIMIT_EXCEEDED"
+	CodeBadUserInput           = "BAD_USER_INPUT"
+	CodeUnauthenticated        = "UNAUTHENTICATED"
+	CodeNotFound               = "NOT_FOUND"
+	CodeRateLimited            = "RATE_LIMITED"
+	CodeQueryTooComplex        = "QUERY_TOO_COMPLEX"
+	CodeInternal               = "INTERNAL"
+	complexityLimitGQLGen      = "COMPLEXITY_LIMIT_EXCEEDED"
+	codePersistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
 )
 
 // errPanic stands for a recovered panic; its details are only logged.
@@ -71,8 +72,16 @@ func classify(err error, gqlErr *gqlerror.Error) (code, msg string) {
 		return CodeBadUserInput, gqlErr.Message
 	case complexityLimitGQLGen, CodeQueryTooComplex:
 		return CodeQueryTooComplex, gqlErr.Message
-	case CodeBadUserInput, CodeUnauthenticated, CodeNotFound, CodeRateLimited:
+	case CodeBadUserInput, CodeUnauthenticated, CodeNotFound, CodeRateLimited, codePersistedQueryNotFound:
+		// The APQ protocol's code stays: clients resend the query on it.
 		return c, gqlErr.Message
+	}
+	// gqlgen's own messages to clients (a malformed APQ extension, a hash
+	// that does not match) are gqlerrors that wrap no Go error; what a
+	// resolver or the runtime failed on does wrap one, or is a plain error.
+	var direct *gqlerror.Error
+	if errors.As(err, &direct) && direct.Err == nil && direct == err {
+		return CodeBadUserInput, direct.Message
 	}
 	return CodeInternal, ""
 }

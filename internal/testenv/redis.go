@@ -116,4 +116,3 @@ func StartRedisCluster(t testing.TB) []string {
 	}
 	return addrs
 }
-

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bylinehq/byline/graph"
+	"github.com/bylinehq/byline/internal/testenv"
+)
+
+// gateway is one running replica: its own cache and Redis client, its
+// background work started, sharing the database and Redis with others.
+func gateway(t *testing.T, cfg Config) *testApp {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := openApp(ctx, &cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seedIfEmpty(ctx, a.svc, log); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { a.cache.Run(ctx); close(done) }()
+	srv := httptest.NewServer(newHandler(a, log, graph.Options{}))
+	t.Cleanup(func() { srv.Close(); cancel(); <-done; a.Close() })
+	if cfg.Redis != "" {
+		deadline := time.Now().Add(5 * time.Second)
+		for a.cache.Ping(ctx) != nil || !strings.Contains(get(t, srv.URL+"/readyz"), `"redis":"up"`) {
+			if time.Now().After(deadline) {
+				t.Fatal("redis never came up")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		time.Sleep(100 * time.Millisecond) // the subscription and first heartbeat
+	}
+	return &testApp{t: t, db: a.db, svc: a.svc, srv: srv}
+}
+
+func get(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+const titleQuery = `query T($s: String!) { article(slug: $s) { title } }`
+
+func (a *testApp) title(t *testing.T) (string, string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": titleQuery, "variables": map[string]string{"s": seedSlug}})
+	resp, err := http.Post(a.srv.URL+"/graphql", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Data struct{ Article struct{ Title string } } }
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return out.Data.Article.Title, resp.Header.Get("X-Cache")
+}
+
+// TestTwoGatewaysSeeAWriteAtOnce: two replicas share PostgreSQL and Redis;
+// after upsertArticle returns on one, neither serves the old title.
+func TestTwoGatewaysSeeAWriteAtOnce(t *testing.T) {
+	cfg := Config{DB: testenv.PostgresSchema(t), Redis: "redis://" + testenv.Redis(t), PublicURL: "https://news.example.com"}
+	a, b := gateway(t, cfg), gateway(t, cfg)
+	for _, g := range []*testApp{a, b} {
+		g.title(t)
+		if _, x := g.title(t); x != "HIT" {
+			t.Fatalf("warm-up: X-Cache %s", x)
+		}
+	}
+	token, err := a.svc.CreateKey(context.Background(), "desk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, title := range []string{"Retitled once", "Retitled twice"} {
+		r := a.query(`mutation($in: ArticleInput!) { upsertArticle(input: $in) { title } }`,
+			map[string]any{"in": map[string]any{"slug": seedSlug, "title": title}}, "Authorization", "Bearer "+token)
+		if len(r.Errors) > 0 {
+			t.Fatal(r.Errors)
+		}
+		for n, g := range []*testApp{a, b} {
+			if got, x := g.title(t); got != title {
+				t.Fatalf("write %d: gateway %d served %q (%s)", i, n, got, x)
+			}
+		}
+	}
+}
+
+// TestCLIImportReachesARunningGateway: an import by a separate command
+// without Redis reaches a gateway with an in-process cache within 5 s.
+func TestCLIImportReachesARunningGateway(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "byline.db")
+	g := gateway(t, Config{DB: dbPath, PublicURL: "https://news.example.com"})
+	g.title(t)
+	if _, x := g.title(t); x != "HIT" {
+		t.Fatalf("warm-up: %s", x)
+	}
+	dir := t.TempDir()
+	src, _ := os.ReadFile("../../content/sample/" + seedSlug + ".md")
+	changed := strings.Replace(string(src), "title: Mongolia Prime Minister pays official visit to the USA", "title: Imported title", 1)
+	if err := os.WriteFile(filepath.Join(dir, "seed.md"), []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, _, err := runCLI(t, map[string]string{"BYLINE_DATABASE_URL": dbPath}, "import", dir); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if got, _ := g.title(t); got == "Imported title" {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatal("the import did not reach the running gateway within 5 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("import visible after %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestPersistedQueryOverGET: register a query once by hash, then fetch it
+// over GET with only the hash; the second GET is a cache hit.
+func TestPersistedQueryOverGET(t *testing.T) {
+	g := gateway(t, Config{DB: filepath.Join(t.TempDir(), "byline.db"), Redis: "redis://" + testenv.Redis(t)})
+	q := `{ sections { slug name } }`
+	sum := sha256.Sum256([]byte(q))
+	hash := hex.EncodeToString(sum[:])
+	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hash + `"}}`
+	u := g.srv.URL + "/graphql?extensions=" + url.QueryEscape(ext)
+	if body := get(t, u); !strings.Contains(body, "PersistedQueryNotFound") {
+		t.Fatalf("unknown hash: %s", body)
+	}
+	if body := get(t, u+"&query="+url.QueryEscape(q)); !strings.Contains(body, `"slug":"news"`) {
+		t.Fatalf("register: %s", body)
+	}
+	var x []string
+	for i := 0; i < 2; i++ {
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `"slug":"news"`) {
+			t.Fatalf("by hash: %s", b)
+		}
+		x = append(x, resp.Header.Get("X-Cache"))
+	}
+	if x[1] != "HIT" {
+		t.Fatalf("X-Cache by hash: %v", x)
+	}
+	// A wrong hash for a query is refused, not stored.
+	bad := g.srv.URL + "/graphql?query=" + url.QueryEscape(q) + "&extensions=" + url.QueryEscape(`{"persistedQuery":{"version":1,"sha256Hash":"00"}}`)
+	if body := get(t, bad); !strings.Contains(body, "errors") {
+		t.Fatalf("wrong hash accepted: %s", body)
+	}
+}
