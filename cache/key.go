@@ -87,7 +87,7 @@ func normalKey(schemaVersion, method string, req []byte) (key string, ok bool) {
 			return "", false
 		}
 		var buf bytes.Buffer
-		formatter.NewFormatter(&buf, formatter.WithComments()).FormatQueryDocument(d)
+		formatter.NewFormatter(&buf).FormatQueryDocument(d)
 		doc = "doc:" + buf.String()
 		if pq := r.Extensions.PersistedQuery; pq != nil {
 			// gqlgen checks text against hash; a pair it would refuse

@@ -79,7 +79,7 @@ func (a *testApp) title(t *testing.T) (string, string) {
 // TestTwoGatewaysSeeAWriteAtOnce: two replicas share PostgreSQL and Redis;
 // after upsertArticle returns on one, neither serves the old title.
 func TestTwoGatewaysSeeAWriteAtOnce(t *testing.T) {
-	cfg := Config{DB: testenv.PostgresSchema(t), Redis: "redis://" + testenv.Redis(t), PublicURL: "https://news.example.com"}
+	cfg := Config{DB: testenv.PostgresSchema(t), Redis: "redis://" + testenv.Redis(t), Prefix: testenv.RandomName("t") + ":", PublicURL: "https://news.example.com"}
 	a, b := gateway(t, cfg), gateway(t, cfg)
 	for _, g := range []*testApp{a, b} {
 		g.title(t)
@@ -139,7 +139,7 @@ func TestCLIImportReachesARunningGateway(t *testing.T) {
 // TestPersistedQueryOverGET: register a query once by hash, then fetch it
 // over GET with only the hash; the second GET is a cache hit.
 func TestPersistedQueryOverGET(t *testing.T) {
-	g := gateway(t, Config{DB: filepath.Join(t.TempDir(), "byline.db"), Redis: "redis://" + testenv.Redis(t)})
+	g := gateway(t, Config{DB: filepath.Join(t.TempDir(), "byline.db"), Redis: "redis://" + testenv.Redis(t), Prefix: testenv.RandomName("t") + ":"})
 	q := `{ sections { slug name } }`
 	sum := sha256.Sum256([]byte(q))
 	hash := hex.EncodeToString(sum[:])

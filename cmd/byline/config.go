@@ -17,6 +17,7 @@ type Config struct {
 	Addr      string
 	DB        string
 	Redis     string
+	Prefix    string
 	PublicURL string
 	LogLevel  slog.Level
 	Drain     time.Duration
@@ -37,7 +38,9 @@ func flagSet(name, usage string, cfg *Config, getenv func(string) string, stderr
 	}
 	fs.StringVar(&cfg.DB, "db", envOr(getenv, "BYLINE_DATABASE_URL", "data/byline.db"),
 		"database: a file path or sqlite: URL (SQLite), or postgres://… [BYLINE_DATABASE_URL]")
-	fs.StringVar(&cfg.Redis, "redis", getenv("BYLINE_REDIS_URL"), "Redis URL, redis://…; empty = no Redis [BYLINE_REDIS_URL]")
+	fs.StringVar(&cfg.Redis, "redis", getenv("BYLINE_REDIS_URL"),
+		"Redis URL: redis://host:port[/db], redis://h1:p1,h2:p2 (Cluster), redis://s1:p1,s2:p2?master=NAME (Sentinel); empty = no Redis [BYLINE_REDIS_URL]")
+	fs.StringVar(&cfg.Prefix, "redis-prefix", envOr(getenv, "BYLINE_REDIS_PREFIX", "byline:"), "prefix of every Redis key and channel [BYLINE_REDIS_PREFIX]")
 	return fs
 }
 

@@ -123,7 +123,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		a.rdb = redis.NewUniversalClient(opts)
 	}
 	a.cache = cache.New(cache.Options{
-		Redis: a.rdb, SchemaVersion: graph.SchemaVersion(), Log: db, Logger: log, Metrics: a.reg,
+		Redis: a.rdb, Prefix: cfg.Prefix, SchemaVersion: graph.SchemaVersion(), Log: db, Logger: log, Metrics: a.reg,
 	})
 	svc.SetInvalidator(a.cache)
 	return a, nil
