@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Load run: the article-page query over a 10k-article corpus, Byline beside a
-# bare net/http handler that writes the same bytes, measured in one run on
-# one machine so the ratio means something. Usage: bash bench/run.sh
-# Env: DUR (default 15s), CONNS (32), CORPUS (10000), SLUG (an article of it).
+# Load runs: the article-page query over a 10k-article corpus. In one
+# invocation, on one machine: a bare net/http handler writing the same bytes
+# (the yardstick), Byline answering from its cache (without and with Redis),
+# Byline's miss path (every request a new cache key), and Byline with the
+# cache off. Usage: bash bench/run.sh   (make bench)
+# Env: DUR (default 15s), CONNS (32), CORPUS (10000), SLUG (an article of it),
+#      PIN=1 to put the server on core 1 and wrk (one thread) on core 0,
+#      ONLY=hit for the bare and cache-hit runs alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
@@ -11,7 +15,8 @@ DUR=${DUR:-15s}
 CONNS=${CONNS:-32}
 CORPUS=${CORPUS:-10000}
 SLUG=${SLUG:-copper-000011}
-BYLINE_PORT=18080
+REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
+PORT=18080
 BARE_PORT=18081
 mkdir -p "$OUT" bin
 go build -o bin/byline ./cmd/byline
@@ -25,30 +30,40 @@ if [ ! -f "$DB" ]; then
   bin/byline import --db "$DB" "$OUT/corpus-$CORPUS"
 fi
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
+if [ "${PIN:-0}" = 1 ]; then
+  SERVER=(taskset -c 1 env GOMAXPROCS=1); WRK=(taskset -c 0 wrk -t1); MODE="pinned: server on core 1 (GOMAXPROCS=1), wrk -t1 on core 0"
+else
+  SERVER=(); WRK=(wrk -t2); MODE="unpinned: server and wrk -t2 share both cores"
+fi
 
-# The access log is off (warn level) in every run: it is I/O, not gateway work.
-bin/byline serve --db "$DB" --addr "127.0.0.1:$BYLINE_PORT" --log-level warn ${BYLINE_FLAGS:-} 2>"$OUT/byline.log" &
-pids+=($!)
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$BYLINE_PORT/readyz" >/dev/null && break; sleep 0.1; done
+pid=""
+stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; pid=""; }
+trap stop EXIT
+
+# start_byline NAME FLAGS…: a fresh gateway; the access log is off (warn
+# level) in every run: it is I/O, not gateway work.
+start_byline() {
+  local name=$1; shift
+  if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then echo "port $PORT is taken: stop what runs there" >&2; exit 1; fi
+  "${SERVER[@]}" bin/byline serve --db "$DB" --addr "127.0.0.1:$PORT" --log-level warn --redis-prefix "bench$RANDOM:" "$@" 2>"$OUT/byline-$name.log" &
+  pid=$!
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || { echo "byline ($name) exited: see $OUT/byline-$name.log" >&2; exit 1; }
+    curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && return
+    sleep 0.1
+  done
+  echo "byline ($name) did not start" >&2; exit 1
+}
 
 python3 - "$SLUG" > "$OUT/article_page.req.json" <<'PY'
 import json, sys
 q = open("server/static/article_page.graphql").read()
 print(json.dumps({"operationName": "ArticlePage", "query": q, "variables": {"slug": sys.argv[1]}}))
 PY
-curl -sf -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" \
-  "http://127.0.0.1:$BYLINE_PORT/graphql" > "$OUT/article_page.resp.json"
-grep -q '"title"' "$OUT/article_page.resp.json" || { echo "article $SLUG not found" >&2; exit 1; }
 
-bin/bare --addr "127.0.0.1:$BARE_PORT" --body "$OUT/article_page.resp.json" &
-pids+=($!)
-sleep 0.3
-
-run() { # name port
-  BODY_FILE="$OUT/article_page.req.json" wrk -t2 -c"$CONNS" -d"$DUR" --latency -s bench/post.lua \
+# run NAME PORT SCRIPT: one wrk run, one result line.
+run() {
+  BODY_FILE="$OUT/article_page.req.json" "${WRK[@]}" -c"$CONNS" -d"$DUR" --latency -s "bench/$3" \
     "http://127.0.0.1:$2/graphql" > "$OUT/wrk-$1.txt"
   awk -v name="$1" '
     /Requests\/sec/ {rps=$2}
@@ -57,8 +72,39 @@ run() { # name port
     END {printf "%s\t%s\t%s\t%s\t%s\n", name, rps, p50, p99, (non2xx==""?0:non2xx)}' "$OUT/wrk-$1.txt"
 }
 
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), corpus $CORPUS, wrk -t2 -c$CONNS -d$DUR"
+start_byline capture
+curl -sf -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" \
+  "http://127.0.0.1:$PORT/graphql" > "$OUT/article_page.resp.json"
+grep -q '"title"' "$OUT/article_page.resp.json" || { echo "article $SLUG not found" >&2; exit 1; }
+stop
+
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), corpus $CORPUS, -c$CONNS -d$DUR, $MODE"
 printf "name\treq/s\tp50\tp99\tnon-2xx\n"
-bare=$(run bare $BARE_PORT); echo "$bare"
-byline=$(run byline $BYLINE_PORT); echo "$byline"
-awk -v a="$(echo "$byline" | cut -f2)" -v b="$(echo "$bare" | cut -f2)" 'BEGIN {printf "ratio byline/bare: %.3f\n", a/b}'
+"${SERVER[@]}" bin/bare --addr "127.0.0.1:$BARE_PORT" --body "$OUT/article_page.resp.json" &
+pid=$!; sleep 0.3
+bare=$(run bare $BARE_PORT post.lua); echo "$bare"; stop
+
+start_byline hit
+curl -sf -o /dev/null -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" "http://127.0.0.1:$PORT/graphql"
+hit=$(run byline-hit $PORT post.lua); echo "$hit"; stop
+
+if [ "${ONLY:-}" = hit ]; then
+  awk -v a="$(echo "$hit" | cut -f2)" -v b="$(echo "$bare" | cut -f2)" 'BEGIN {printf "ratio byline-hit/bare: %.3f\n", a/b}'
+  exit 0
+fi
+
+if redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
+  start_byline hit-redis --redis "$REDIS_URL"
+  curl -sf -o /dev/null -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" "http://127.0.0.1:$PORT/graphql"
+  run byline-hit-redis $PORT post.lua; stop
+  start_byline miss-redis --redis "$REDIS_URL"
+  run byline-miss-redis $PORT post_miss.lua; stop
+fi
+
+start_byline miss
+run byline-miss $PORT post_miss.lua; stop
+
+start_byline nocache --no-cache
+run byline-nocache $PORT post.lua; stop
+
+awk -v a="$(echo "$hit" | cut -f2)" -v b="$(echo "$bare" | cut -f2)" 'BEGIN {printf "ratio byline-hit/bare: %.3f\n", a/b}'

@@ -27,6 +27,21 @@ type entry struct {
 
 	body       []byte // = Body; kept apart so L1 sizes read clearly
 	localStart uint64 // local seq when computation (or the L2 read) began
+	hdr        headers
+}
+
+// headers are an entry's response header values, built once.
+type headers struct {
+	cacheControl, etag, surrogate, length []string
+}
+
+func (e *entry) prepare() *entry {
+	e.body = e.Body
+	e.hdr = headers{cacheControl: []string{e.CacheControl}, etag: []string{e.ETag}, length: []string{strconv.Itoa(len(e.Body))}}
+	if e.Surrogate != "" {
+		e.hdr.surrogate = []string{e.Surrogate}
+	}
+	return e
 }
 
 // freshness is where an entry stands in time.
@@ -89,7 +104,7 @@ func newEntry(key string, h http.Header, body []byte, pol cachePolicy, localStar
 		StaleUntil: now.Add(time.Duration(pol.maxAge+pol.swr) * time.Second),
 		localStart: localStart,
 	}
-	return e
+	return e.prepare()
 }
 
 func (e *entry) encode() ([]byte, error) { return json.Marshal(e) }
@@ -99,6 +114,5 @@ func decodeEntry(b []byte) (*entry, error) {
 	if err := json.Unmarshal(b, &e); err != nil {
 		return nil, err
 	}
-	e.body = e.Body
-	return &e, nil
+	return e.prepare(), nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,34 +22,38 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 		}
 		var req []byte
 		if r.Method == http.MethodPost {
-			body, err := io.ReadAll(r.Body) // the edge has already bounded it
+			body, err := readBody(r) // the edge has already bounded it
 			if err != nil {
 				http.Error(w, "could not read the request body", http.StatusBadRequest)
 				return
 			}
 			req = body
-			r.Body = io.NopCloser(bytes.NewReader(body))
+			if _, ok := r.Body.(interface{ Bytes() []byte }); !ok {
+				r.Body = io.NopCloser(bytes.NewReader(body))
+			}
 		} else {
 			req = []byte(r.URL.RawQuery)
 		}
 		now := time.Now()
-
 		// The fast path: raw bytes → entry, no parsing.
-		fk := fastKey(c.seed, r.Method, req)
+		fkb := fastKey(c.seed, r.Method, req)
 		if c.l1Enabled() {
-			if it := c.l1.get(fk); it != nil && bytes.Equal(it.req, req) {
+			if it := c.l1.getBytes(fkb[:]); it != nil && bytes.Equal(it.req, req) {
 				if c.serveL1(w, r, it.e, now, next, req) {
 					return
 				}
-				c.l1.delete(fk)
+				c.l1.delete(string(fkb[:]))
 			}
 		}
+		fk := string(fkb[:])
 
 		nk, ok := normalKey(c.o.SchemaVersion, r.Method, req)
 		if !ok {
 			c.bypass(w, r, next)
 			return
 		}
+		redisFailed := new(atomic.Bool)
+		r = r.WithContext(context.WithValue(r.Context(), redisErrKey{}, redisFailed))
 		if e := c.lookup(r.Context(), nk, now); e != nil {
 			c.l1.put(fk, e, req)
 			if c.serveL1(w, r, e, now, next, req) {
@@ -61,8 +66,11 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 		})
 		res := v.(*filled)
 		result := resMiss
-		if shared {
+		switch {
+		case shared:
 			result = resCoalesced
+		case redisFailed.Load():
+			result = resError // answered from the database: Redis failed us
 		}
 		if res.e != nil {
 			c.m.results.WithLabelValues(result).Inc()
@@ -104,21 +112,42 @@ func (c *Cache) serveL1(w http.ResponseWriter, r *http.Request, e *entry, now ti
 // serve writes a cached answer, with HTTP caching headers for whatever sits
 // in front (browsers, a CDN): ETag and 304, Age, Cache-Control, Surrogate-Key.
 func (c *Cache) serve(w http.ResponseWriter, r *http.Request, e *entry, status string, now time.Time) {
+	// The entry's header values are built once and shared: net/http only
+	// reads them.
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h["Cache-Control"] = []string{e.CacheControl}
-	h["Etag"] = []string{e.ETag}
+	h["Content-Type"] = jsonType
+	h["Cache-Control"] = e.hdr.cacheControl
+	h["Etag"] = e.hdr.etag
 	h["Age"] = []string{strconv.Itoa(int(now.Sub(e.Stored) / time.Second))}
-	h["X-Cache"] = []string{status}
-	if e.Surrogate != "" {
-		h["Surrogate-Key"] = []string{e.Surrogate}
+	h["X-Cache"] = xcache[status]
+	if e.hdr.surrogate != nil {
+		h["Surrogate-Key"] = e.hdr.surrogate
 	}
 	if r.Method == http.MethodGet && etagMatch(r.Header.Get("If-None-Match"), e.ETag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(e.body))}
+	h["Content-Length"] = e.hdr.length
 	_, _ = w.Write(e.body)
+}
+
+var (
+	jsonType = []string{"application/json"}
+	xcache   = map[string][]string{"HIT": {"HIT"}, "STALE": {"STALE"}, "MISS": {"MISS"}, "COALESCED": {"COALESCED"}}
+)
+
+// readBody takes the request body: the bytes themselves when the edge has
+// already read it into memory (a Bytes method), else a read.
+func readBody(r *http.Request) ([]byte, error) {
+	if b, ok := r.Body.(interface{ Bytes() []byte }); ok {
+		return b.Bytes(), nil
+	}
+	if r.ContentLength > 0 && r.ContentLength < 8<<20 {
+		buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+1))
+		_, err := buf.ReadFrom(r.Body)
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(r.Body)
 }
 
 func etagMatch(header, etag string) bool {
@@ -165,7 +194,7 @@ func (c *Cache) getL2(ctx context.Context, nk string) *entry {
 	rc, cancel := c.rctx(ctx)
 	defer cancel()
 	b, err := c.rdb.Get(rc, c.key("r:", nk)).Bytes()
-	if c.done(err) != nil {
+	if c.reqDone(ctx, err) != nil {
 		return nil
 	}
 	e, err := decodeEntry(b)
@@ -187,7 +216,7 @@ func (c *Cache) validL2(ctx context.Context, tags []string, start int64) bool {
 		cmds[i] = pipe.Get(ctx, c.key("inv:", t))
 	}
 	_, err := pipe.Exec(ctx)
-	if c.done(err) != nil && err != redis.Nil {
+	if c.reqDone(ctx, err) != nil && err != redis.Nil {
 		return false
 	}
 	for _, cmd := range cmds {
@@ -224,14 +253,17 @@ func (f *filled) writeTo(w http.ResponseWriter) {
 // answer in L1 and L2.
 func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, nk, fk string) *filled {
 	ctx := r.Context()
+	localStart := c.st.start()
 	if c.redisOK() {
 		if e := c.awaitLease(ctx, nk); e != nil {
-			c.l1.put(fk, e, req)
+			e.localStart = localStart
+			if c.l1Enabled() {
+				c.l1.put(fk, e, req)
+			}
 			return &filled{e: e}
 		}
 		defer c.releaseLease(ctx, nk)
 	}
-	localStart := c.st.start()
 	redisStart := c.redisSeq(ctx)
 
 	// The work runs detached from this client: others may be waiting on it.
@@ -276,7 +308,7 @@ func (c *Cache) redisSeq(ctx context.Context) int64 {
 		c.done(nil)
 		return 0
 	}
-	if c.done(err) != nil {
+	if c.reqDone(ctx, err) != nil {
 		return -1
 	}
 	return v
@@ -296,7 +328,7 @@ func (c *Cache) putL2(ctx context.Context, e *entry, pol cachePolicy) {
 		return
 	}
 	ttl := time.Duration(pol.maxAge+pol.swr) * time.Second
-	c.done(c.rdb.Set(rc, c.key("r:", e.Key), b, ttl).Err())
+	c.reqDone(ctx, c.rdb.Set(rc, c.key("r:", e.Key), b, ttl).Err())
 }
 
 // awaitLease takes the key's lease, or waits for the replica holding it to
@@ -306,7 +338,7 @@ func (c *Cache) awaitLease(ctx context.Context, nk string) *entry {
 	rc, cancel := c.rctx(ctx)
 	ok, err := c.rdb.SetNX(rc, c.key("lease:", nk), c.replica, c.o.LeaseFor).Result()
 	cancel()
-	if c.done(err) != nil || ok {
+	if c.reqDone(ctx, err) != nil || ok {
 		return nil
 	}
 	deadline := time.Now().Add(c.o.LeaseFor)
@@ -320,7 +352,6 @@ func (c *Cache) awaitLease(ctx context.Context, nk string) *entry {
 			return nil
 		}
 		if e := c.getL2(ctx, nk); e != nil {
-			e.localStart = 0 // conservative: any local stamp invalidates it
 			return e
 		}
 	}
@@ -339,7 +370,8 @@ func (c *Cache) releaseLease(ctx context.Context, nk string) {
 // refresh recomputes a stale entry in the background, once.
 func (c *Cache) refresh(next http.Handler, r *http.Request, req []byte, e *entry) {
 	bg := r.Clone(context.WithoutCancel(r.Context()))
-	fk := fastKey(c.seed, r.Method, req)
+	fkb := fastKey(c.seed, r.Method, req)
+	fk := string(fkb[:])
 	go c.flight.Do(e.Key, func() (any, error) {
 		return c.fill(next, bg, req, e.Key, fk), nil
 	})
@@ -355,3 +387,17 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) WriteHeader(code int)        { r.status = code }
 func (r *recorder) Write(b []byte) (int, error) { return r.buf.Write(b) }
+
+type redisErrKey struct{}
+
+// reqDone is done for a call made for a request: it also marks the request
+// as answered without Redis's help, for the "error" result.
+func (c *Cache) reqDone(ctx context.Context, err error) error {
+	err = c.done(err)
+	if err != nil && err != redis.Nil {
+		if p, _ := ctx.Value(redisErrKey{}).(*atomic.Bool); p != nil {
+			p.Store(true)
+		}
+	}
+	return err
+}

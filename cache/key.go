@@ -16,7 +16,7 @@ import (
 
 // fastKey hashes the raw request (a POST body, or a GET's query string)
 // with a per-process seed: the hit path never parses JSON or GraphQL.
-func fastKey(seed maphash.Seed, method string, req []byte) string {
+func fastKey(seed maphash.Seed, method string, req []byte) [9]byte {
 	var h maphash.Hash
 	h.SetSeed(seed)
 	h.WriteString(method)
@@ -28,7 +28,7 @@ func fastKey(seed maphash.Seed, method string, req []byte) string {
 		b[i] = byte(sum)
 		sum >>= 8
 	}
-	return string(b[:])
+	return b
 }
 
 // gqlRequest is a GraphQL-over-HTTP request, from either method.

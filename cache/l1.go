@@ -51,6 +51,23 @@ func (c *l1) shard(key string) *l1Shard {
 	return &c.shards[h%l1Shards]
 }
 
+// getBytes is get for a key held as bytes: the map lookup converts without
+// allocating, so the hit path makes no garbage for its key.
+func (c *l1) getBytes(key []byte) *l1Item {
+	var h uint32 = 2166136261
+	for _, b := range key {
+		h = (h ^ uint32(b)) * 16777619
+	}
+	s := &c.shards[h%l1Shards]
+	s.mu.RLock()
+	it := s.m[string(key)]
+	s.mu.RUnlock()
+	if it != nil {
+		it.access.Store(nanotime())
+	}
+	return it
+}
+
 func (c *l1) get(key string) *l1Item {
 	s := c.shard(key)
 	s.mu.RLock()

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,33 +31,93 @@ func writeGraphQLError(w http.ResponseWriter, status int, code, msg string) {
 	})
 }
 
-// limitBody reads a POST body up to max bytes (413 past it) and refuses
-// malformed JSON with 400, so the GraphQL layer only sees sane requests.
+// limitBody reads a POST body up to max bytes (413 past it), so that
+// nothing behind it can be made to read more.
 func limitBody(max int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
+		tooBig := func() {
 			writeGraphQLError(w, http.StatusRequestEntityTooLarge, "BAD_USER_INPUT", fmt.Sprintf("request body is larger than %d bytes", max))
+		}
+		if r.ContentLength > max {
+			tooBig()
+			return
+		}
+		body, err := readBody(w, r, max)
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			tooBig()
 			return
 		case err != nil:
 			writeGraphQLError(w, http.StatusBadRequest, "BAD_USER_INPUT", "could not read the request body")
 			return
 		}
-		if ct := r.Header.Get("Content-Type"); (ct == "" || bytes.HasPrefix([]byte(ct), []byte("application/json"))) && !json.Valid(body) {
+		r.Body = &Body{Reader: bytes.NewReader(body), b: body}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readBody reads the whole body. With a Content-Length the server already
+// stops the body there, so one exact buffer does; without one (chunked),
+// MaxBytesReader enforces the limit.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	if r.ContentLength >= 0 {
+		buf := make([]byte, r.ContentLength)
+		_, err := io.ReadFull(r.Body, buf)
+		return buf, err
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+}
+
+// Body is a request body already read into memory. Handlers behind the
+// edge may take its bytes (Bytes) instead of reading and copying them again.
+type Body struct {
+	*bytes.Reader
+	b []byte
+}
+
+// Bytes returns the whole body.
+func (b *Body) Bytes() []byte { return b.b }
+
+// Close does nothing: the bytes are in memory.
+func (b *Body) Close() error { return nil }
+
+// RequireJSON refuses a POST whose body is not JSON with 400 and a JSON
+// error, before GraphQL sees it. Put it behind the response cache: a cached
+// answer exists only for bytes that were valid, so hits skip the check.
+func RequireJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ct := r.Header.Get("Content-Type")
+		if ct != "" && !strings.HasPrefix(ct, "application/json") {
+			next.ServeHTTP(w, r) // other transports (gqlgen answers them)
+			return
+		}
+		var body []byte
+		if b, ok := r.Body.(*Body); ok {
+			body = b.Bytes()
+		} else {
+			var err error
+			if body, err = io.ReadAll(r.Body); err != nil {
+				writeGraphQLError(w, http.StatusBadRequest, "BAD_USER_INPUT", "could not read the request body")
+				return
+			}
+			r.Body = &Body{Reader: bytes.NewReader(body), b: body}
+		}
+		if !json.Valid(body) {
 			writeGraphQLError(w, http.StatusBadRequest, "BAD_USER_INPUT", "request body is not valid JSON")
 			return
 		}
-		if r.Header.Get("Content-Type") == "" {
+		if ct == "" {
 			r.Header.Set("Content-Type", "application/json")
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
 }
@@ -89,6 +150,10 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 // accessLog writes one structured line per request.
 func accessLog(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !log.Enabled(r.Context(), slog.LevelInfo) {
+			next.ServeHTTP(w, r) // the access log is off: no wrapper, no clock
+			return
+		}
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
@@ -140,15 +205,20 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 	return m
 }
 
+// instrument binds a route's series once, so a request only adds to them
+// (label lookups hash strings: not on the hot path).
 func (m *httpMetrics) instrument(route string, next http.Handler) http.Handler {
+	latency := m.latency.WithLabelValues(route)
+	ok := m.requests.WithLabelValues(route, "200")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
+		if rec.status == 0 || rec.status == http.StatusOK {
+			ok.Inc()
+		} else {
+			m.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
 		}
-		m.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
-		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		latency.Observe(time.Since(start).Seconds())
 	})
 }

@@ -57,7 +57,7 @@ func newAppOn(t *testing.T, dsn string) *testApp {
 	}
 	// A long batch wait makes the query count below deterministic on a
 	// loaded machine; production uses the default.
-	srv := httptest.NewServer(newHandler(a, log, graph.Options{BatchWait: 20 * time.Millisecond}))
+	srv := httptest.NewServer(newHandler(a, log, graph.Options{BatchWait: 20 * time.Millisecond}, true))
 	t.Cleanup(srv.Close)
 	return &testApp{t: t, db: a.db, svc: a.svc, srv: srv}
 }

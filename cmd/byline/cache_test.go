@@ -35,7 +35,7 @@ func gateway(t *testing.T, cfg Config) *testApp {
 	}
 	done := make(chan struct{})
 	go func() { a.cache.Run(ctx); close(done) }()
-	srv := httptest.NewServer(newHandler(a, log, graph.Options{}))
+	srv := httptest.NewServer(newHandler(a, log, graph.Options{}, true))
 	t.Cleanup(func() { srv.Close(); cancel(); <-done; a.Close() })
 	if cfg.Redis != "" {
 		deadline := time.Now().Add(5 * time.Second)
@@ -71,7 +71,9 @@ func (a *testApp) title(t *testing.T) (string, string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct{ Data struct{ Article struct{ Title string } } }
+	var out struct {
+		Data struct{ Article struct{ Title string } }
+	}
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	return out.Data.Article.Title, resp.Header.Get("X-Cache")
 }

@@ -151,21 +151,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cctx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCache()
 	go a.cache.Run(cctx)
-	h := newHandler(a, log, graph.Options{})
+	h := newHandler(a, log, graph.Options{}, !cfg.NoCache)
 	log.Info("byline starting", "version", version(), "db", a.db.Engine(), "redis", cfg.Redis != "", "public_url", cfg.PublicURL)
 	return server.Run(ctx, log, cfg.Addr, h, cfg.Drain)
 }
 
 // newHandler wires the GraphQL layer, the cache and the HTTP edge.
-func newHandler(a *app, log *slog.Logger, gopts graph.Options) http.Handler {
+func newHandler(a *app, log *slog.Logger, gopts graph.Options, cached bool) http.Handler {
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	gopts.Content, gopts.Log, gopts.Metrics, gopts.APQ = a.svc, log, a.reg, a.cache.APQ()
 	checks := []server.Check{{Name: "database", Required: true, Func: a.svc.Ping}}
 	if a.rdb != nil {
 		checks = append(checks, server.Check{Name: "redis", Func: a.cache.Ping})
 	}
+	gql := server.RequireJSON(graph.NewHandler(gopts))
+	if cached {
+		gql = a.cache.Middleware(gql)
+	}
 	return server.New(server.Config{
-		GraphQL:  a.cache.Middleware(graph.NewHandler(gopts)),
+		GraphQL:  gql,
 		Registry: a.reg,
 		Log:      log,
 		Version:  version(),
