@@ -24,7 +24,7 @@ type Options struct {
 	Metrics       prometheus.Registerer // nil: not exported
 	MaxDepth      int                   // default 12
 	MaxComplexity int                   // default 5000
-	BatchWait     time.Duration         // how long loaders gather keys; default 500µs
+	BatchWait     time.Duration         // how long loaders gather keys; default 100µs
 	APQ           graphql.Cache[string] // persisted queries; nil: an in-process LRU
 }
 

@@ -21,7 +21,7 @@ type loadersKey struct{}
 // defaultBatchWait is how long a loader gathers keys. gqlgen resolves a
 // list's fields on concurrent goroutines, so siblings arrive within
 // microseconds.
-const defaultBatchWait = 500 * time.Microsecond
+const defaultBatchWait = 100 * time.Microsecond
 
 func newLoaders(svc *content.Service, batchWait time.Duration) *loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(batchWait), dataloadgen.WithBatchCapacity(content.MaxPageSize)}
