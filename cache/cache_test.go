@@ -27,7 +27,7 @@ type origin struct {
 	runs    atomic.Int64
 	mu      sync.Mutex
 	version map[string]int
-	delay   time.Duration
+	delay   atomic.Int64 // a time.Duration
 	policy  string
 }
 
@@ -37,7 +37,7 @@ func newOrigin() *origin {
 
 func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o.runs.Add(1)
-	time.Sleep(o.delay)
+	time.Sleep(time.Duration(o.delay.Load()))
 	var req struct {
 		Variables struct{ Slug string } `json:"variables"`
 	}
@@ -211,7 +211,7 @@ func TestWriteVisibleOnNextQueryOnEveryReplica(t *testing.T) {
 
 func TestConcurrentColdRequestsCoalesce(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, mk func() *replica, o *origin, shared bool) {
-		o.delay = 100 * time.Millisecond
+		o.delay.Store(int64(100 * time.Millisecond))
 		replicas := []*replica{mk()}
 		if shared {
 			replicas = append(replicas, mk())
@@ -243,7 +243,7 @@ func TestStaleWhileRevalidate(t *testing.T) {
 	r := newReplica(t, o, nil, "")
 	r.get(t, "s")
 	time.Sleep(1100 * time.Millisecond)
-	o.delay = 300 * time.Millisecond
+	o.delay.Store(int64(300 * time.Millisecond))
 	start := time.Now()
 	got := r.get(t, "s")
 	if got.xcache != "STALE" || time.Since(start) > 200*time.Millisecond {
@@ -297,11 +297,11 @@ func TestNeverStored(t *testing.T) {
 func TestRacingWriteIsNotStored(t *testing.T) {
 	o := newOrigin()
 	r := newReplica(t, o, nil, "")
-	o.delay = 200 * time.Millisecond
+	o.delay.Store(int64(200 * time.Millisecond))
 	done := make(chan answer)
 	go func() { done <- r.get(t, "race") }()
 	time.Sleep(50 * time.Millisecond) // the query is computing with version 0
-	o.delay = 0
+	o.delay.Store(int64(0))
 	o.write(r.c, "race", 1)
 	<-done
 	if got := r.get(t, "race"); got.version != 1 {

@@ -19,7 +19,7 @@ func TestRedisDownMidLoad(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	rdb := client(t, []string{srv.Addr})
 	o := newOrigin()
-	o.delay = 2 * time.Millisecond // the database's share of a miss
+	o.delay.Store(int64(2 * time.Millisecond)) // the database's share of a miss
 	r := newReplica(t, o, rdb, testenv.RandomName("fo")+":")
 
 	var (
