@@ -11,17 +11,21 @@ import (
 
 // Config holds what the domain needs to know about the site.
 type Config struct {
-	PublicURL string           // the site's origin, for canonical URLs
-	SiteName  string           // the publisher's name, for SEO
-	Now       func() time.Time // the clock; time.Now when nil
+	PublicURL   string           // the site's origin, for canonical URLs
+	SiteName    string           // the publisher's name, for SEO
+	Now         func() time.Time // the clock; time.Now when nil
+	MinFillTime time.Duration    // a sign-up faster than this is a bot; default 2s
 }
 
 // Service is the content API every adapter talks to.
 type Service struct {
-	store  Store
-	render *Renderer
-	cfg    Config
-	inv    Invalidator
+	store    Store
+	render   *Renderer
+	cfg      Config
+	inv      Invalidator
+	limiter  Limiter
+	partners partnerCache
+	sec      secret
 }
 
 // SetInvalidator tells the service whom to tell about committed writes.

@@ -52,6 +52,25 @@ type Store interface {
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
+
+	SavePartner(ctx context.Context, p Partner) error
+	Partner(ctx context.Context, id string) (*Partner, error)
+	Partners(ctx context.Context) ([]Partner, error)
+	// SettingOrCreate returns a setting, storing value first when unset.
+	SettingOrCreate(ctx context.Context, key, value string) (string, error)
+	// UseNonce records a single-use value; false when it was used before.
+	UseNonce(ctx context.Context, nonce string, now, expires time.Time) (bool, error)
+	// Subscribe upserts the subscriber (a confirmed one stays confirmed),
+	// stores the confirmation token's hash and queues msg, in one
+	// transaction.
+	Subscribe(ctx context.Context, s Subscriber, tokenHash []byte, expires time.Time, msg Message) error
+	// Confirm uses a token and confirms its subscriber, returning the
+	// partner id; NotFoundError for an unknown, used or expired token.
+	Confirm(ctx context.Context, tokenHash []byte, now time.Time) (string, error)
+	Subscribers(ctx context.Context, partner string) ([]Subscriber, error)
+	ClaimOutbox(ctx context.Context, now time.Time, claimFor time.Duration, limit int) ([]Message, error)
+	OutboxSent(ctx context.Context, id int64, at time.Time) error
+	OutboxFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error
 }
 
 // ListFilter narrows a listing. Empty fields do not filter.

@@ -1,0 +1,329 @@
+package content
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Subscription statuses.
+const (
+	StatusPending    = "PENDING_CONFIRMATION"
+	StatusSubscribed = "SUBSCRIBED"
+	StatusRejected   = "REJECTED"
+)
+
+// Subscriber is one address on one partner's list, with the evidence of
+// its consent.
+type Subscriber struct {
+	Email          string
+	Partner        string
+	Status         string
+	Locale         string
+	ConsentVersion string // names the consent text the reader agreed to
+	ConsentText    string
+	SourceURL      string
+	IPHash         string // keyed hash: the raw address is never stored
+	ConsentedAt    time.Time
+	CreatedAt      time.Time
+	ConfirmedAt    *time.Time
+}
+
+// Message is an email waiting in the outbox.
+type Message struct {
+	ID       int64
+	To       string
+	Subject  string
+	Body     string
+	Attempts int
+}
+
+// Sender delivers email (SMTP, or a log line in development).
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// Limiter counts events per key in a window (Redis when configured).
+type Limiter interface {
+	Allow(ctx context.Context, key string, limit int, window time.Duration) bool
+}
+
+// ErrRateLimited means too many attempts; try later.
+var ErrRateLimited = errors.New("too many attempts: please wait a minute and try again")
+
+// SubscribeInput is a reader's sign-up.
+type SubscribeInput struct {
+	Email, Partner, PageURL, Locale, Website, FormToken string
+	Consent                                             bool
+}
+
+// RequestMeta is what the edge knows of the request.
+type RequestMeta struct {
+	Origin string // "" for a server-side integration
+	IP     string
+}
+
+// SubscribeResult is the reader's answer.
+type SubscribeResult struct {
+	Status, Message string
+}
+
+// Limits on sign-ups.
+const (
+	perClientPerMinute  = 10
+	perPartnerPerMinute = 600
+	minFillTime         = 2 * time.Second
+	formTokenTTL        = 2 * time.Hour
+	confirmTTL          = 72 * time.Hour
+	maxEmail            = 254
+)
+
+// secret is the installation's key for form tokens and IP hashes, kept in
+// the database so every replica shares it.
+type secret struct {
+	once sync.Once
+	key  []byte
+	err  error
+}
+
+func (s *Service) secretKey(ctx context.Context) ([]byte, error) {
+	s.sec.once.Do(func() {
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			s.sec.err = err
+			return
+		}
+		v, err := s.store.SettingOrCreate(ctx, "secret", hex.EncodeToString(b))
+		if err != nil {
+			s.sec.err = fmt.Errorf("content: secret: %w", err)
+			return
+		}
+		s.sec.key, s.sec.err = hex.DecodeString(v)
+	})
+	return s.sec.key, s.sec.err
+}
+
+func (s *Service) mac(key []byte, parts ...string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(strings.Join(parts, "\x00")))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
+
+// issueFormToken signs (partner, time, nonce): a submission must carry it
+// back, not too fast and not twice.
+func (s *Service) issueFormToken(ctx context.Context, partner string) (string, error) {
+	key, err := s.secretKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	n := make([]byte, 12)
+	_, _ = rand.Read(n)
+	nonce := base64.RawURLEncoding.EncodeToString(n)
+	ms := strconv.FormatInt(s.cfg.Now().UnixMilli(), 10)
+	return "v1." + ms + "." + nonce + "." + s.mac(key, "form", partner, ms, nonce), nil
+}
+
+var (
+	errTokenBad  = errors.New("bad form token")
+	errTokenFast = errors.New("form submitted too fast")
+)
+
+func (s *Service) checkFormToken(ctx context.Context, partner, token string) error {
+	parts := strings.Split(token, ".")
+	if len(parts) != 4 || parts[0] != "v1" || len(token) > 200 {
+		return errTokenBad
+	}
+	key, err := s.secretKey(ctx)
+	if err != nil {
+		return err
+	}
+	if !hmac.Equal([]byte(parts[3]), []byte(s.mac(key, "form", partner, parts[1], parts[2]))) {
+		return errTokenBad
+	}
+	ms, _ := strconv.ParseInt(parts[1], 10, 64)
+	age := s.cfg.Now().Sub(time.UnixMilli(ms))
+	switch {
+	case age > formTokenTTL || age < -time.Minute:
+		return errTokenBad
+	case age < s.minFill():
+		return errTokenFast
+	}
+	fresh, err := s.store.UseNonce(ctx, "form:"+parts[2], s.cfg.Now(), time.UnixMilli(ms).Add(formTokenTTL))
+	if err != nil {
+		return err
+	}
+	if !fresh {
+		return errTokenBad // a replay
+	}
+	return nil
+}
+
+func (s *Service) minFill() time.Duration {
+	if s.cfg.MinFillTime != 0 {
+		return s.cfg.MinFillTime
+	}
+	return minFillTime
+}
+
+// NormaliseEmail trims an address, lower-cases it and checks it. Local
+// parts are case-sensitive in theory only: no mail service treats
+// Reader@ and reader@ as two people, and one list must not hold both.
+func NormaliseEmail(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" || len(raw) > maxEmail || !utf8.ValidString(raw) {
+		return "", errors.New("bad length")
+	}
+	a, err := mail.ParseAddress(raw)
+	if err != nil || a.Address != raw || a.Name != "" {
+		return "", errors.New("bad syntax")
+	}
+	at := strings.LastIndexByte(raw, '@')
+	local, domain := raw[:at], strings.ToLower(raw[at+1:])
+	if len(local) > 64 || !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
+		return "", errors.New("bad domain")
+	}
+	return strings.ToLower(local) + "@" + domain, nil
+}
+
+func rejected(msg string) *SubscribeResult {
+	return &SubscribeResult{Status: StatusRejected, Message: msg}
+}
+
+// Subscribe signs a reader up, double opt-in. The subscriber, its consent
+// receipt and the confirmation email (in the outbox) are written in one
+// transaction before the answer; the answer is the same whether or not the
+// address was already on the list.
+func (s *Service) Subscribe(ctx context.Context, in SubscribeInput, meta RequestMeta) (*SubscribeResult, error) {
+	if s.limiter != nil {
+		if !s.limiter.Allow(ctx, "sub:ip:"+meta.IP, perClientPerMinute, time.Minute) ||
+			!s.limiter.Allow(ctx, "sub:partner:"+in.Partner, perPartnerPerMinute, time.Minute) {
+			return nil, ErrRateLimited
+		}
+	}
+	p, err := s.Partner(ctx, in.Partner)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return rejected("This newsletter is not available."), nil
+	}
+	if meta.Origin != "" && !s.PartnerAllows(ctx, p.ID, meta.Origin) {
+		return rejected("This site may not sign readers up for this newsletter."), nil
+	}
+	locale := pickLocale(in.Locale, p.Locale)
+	success := &SubscribeResult{Status: StatusPending, Message: defaultStrings[locale].Success}
+	if in.Website != "" {
+		return success, nil // the honeypot: a bot gets a smile and nothing else
+	}
+	if meta.Origin != "" || in.FormToken != "" {
+		switch err := s.checkFormToken(ctx, p.ID, in.FormToken); {
+		case errors.Is(err, errTokenFast):
+			return rejected("That was quick! Please wait a moment and try again."), nil
+		case errors.Is(err, errTokenBad):
+			return rejected("This form has expired. Please reload the page and try again."), nil
+		case err != nil:
+			return nil, err
+		}
+	}
+	email, err := NormaliseEmail(in.Email)
+	if err != nil {
+		return rejected(defaultStrings[locale].InvalidEmail), nil
+	}
+	if !in.Consent {
+		return rejected(defaultStrings[locale].ConsentRequired), nil
+	}
+	page := ""
+	if u, err := url.Parse(in.PageURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && len(in.PageURL) <= 2000 {
+		page = in.PageURL
+	}
+	key, err := s.secretKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	consent := p.copyFor(locale).ConsentText
+	cv := sha256.Sum256([]byte(consent))
+	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
+	sub := Subscriber{
+		Email: email, Partner: p.ID, Status: StatusPending, Locale: locale,
+		ConsentVersion: locale + "-" + hex.EncodeToString(cv[:6]), ConsentText: consent,
+		SourceURL: page, ConsentedAt: now, CreatedAt: now,
+	}
+	if meta.IP != "" {
+		sub.IPHash = s.mac(key, "ip", meta.IP)
+	}
+	tok := make([]byte, 24)
+	_, _ = rand.Read(tok)
+	token := base64.RawURLEncoding.EncodeToString(tok)
+	th := sha256.Sum256([]byte(token))
+	msg := Message{
+		To:      email,
+		Subject: p.Name + ": please confirm your subscription",
+		Body: "Hello,\n\nSomeone (we hope you) asked to receive " + p.Name + "'s emails at this address.\n" +
+			"Confirm within 72 hours: " + s.absolute("/widget/confirm?token="+token) + "\n\n" +
+			"If it was not you, ignore this email: nothing will be sent.\n",
+	}
+	if err := s.store.Subscribe(ctx, sub, th[:], now.Add(confirmTTL), msg); err != nil {
+		return nil, fmt.Errorf("content: subscribe: %w", err)
+	}
+	return success, nil
+}
+
+// Confirm turns a pending subscription into a confirmed one. The token
+// works once, and not after it expires.
+func (s *Service) Confirm(ctx context.Context, token string) (*Partner, error) {
+	if token == "" || len(token) > 100 {
+		return nil, Invalid("token", "not a confirmation link")
+	}
+	th := sha256.Sum256([]byte(token))
+	partner, err := s.store.Confirm(ctx, th[:], s.cfg.Now())
+	if IsNotFound(err) {
+		return nil, Invalid("token", "this link has expired or was already used")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("content: confirm: %w", err)
+	}
+	return s.Partner(ctx, partner)
+}
+
+// Subscribers lists subscribers, of one partner or all ("").
+func (s *Service) Subscribers(ctx context.Context, partner string) ([]Subscriber, error) {
+	return s.store.Subscribers(ctx, partner)
+}
+
+// DeliverOutbox sends what the outbox holds, a batch at a time. A message
+// is claimed for a minute, so replicas never send it twice at once, and
+// stays until it is sent: a crash between commit and send loses nothing.
+func (s *Service) DeliverOutbox(ctx context.Context, sender Sender) (int, error) {
+	msgs, err := s.store.ClaimOutbox(ctx, s.cfg.Now(), time.Minute, 20)
+	if err != nil {
+		return 0, fmt.Errorf("content: outbox: %w", err)
+	}
+	sent := 0
+	for _, m := range msgs {
+		if err := sender.Send(ctx, m); err != nil {
+			retry := time.Duration(1<<min(m.Attempts, 10)) * time.Minute
+			_ = s.store.OutboxFailed(ctx, m.ID, err.Error(), s.cfg.Now().Add(retry))
+			continue
+		}
+		if err := s.store.OutboxSent(ctx, m.ID, s.cfg.Now()); err != nil {
+			return sent, fmt.Errorf("content: outbox sent: %w", err)
+		}
+		sent++
+	}
+	return sent, nil
+}
+
+// SetLimiter sets the rate limiter for sign-ups.
+func (s *Service) SetLimiter(l Limiter) { s.limiter = l }

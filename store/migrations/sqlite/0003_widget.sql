@@ -1,0 +1,44 @@
+CREATE TABLE partners (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  origins TEXT NOT NULL DEFAULT '',
+  locale TEXT NOT NULL DEFAULT 'en',
+  theme TEXT NOT NULL DEFAULT '{}',
+  copy TEXT NOT NULL DEFAULT '{}',
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE nonces (nonce TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL);
+CREATE TABLE subscribers (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  email TEXT NOT NULL,
+  partner_id TEXT NOT NULL REFERENCES partners(id),
+  status TEXT NOT NULL,
+  locale TEXT NOT NULL,
+  consent_version TEXT NOT NULL,
+  consent_text TEXT NOT NULL,
+  source_url TEXT NOT NULL DEFAULT '',
+  ip_hash TEXT NOT NULL DEFAULT '',
+  consented_ms INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  confirmed_ms INTEGER,
+  UNIQUE (email, partner_id)
+);
+CREATE TABLE confirm_tokens (
+  token_hash BLOB PRIMARY KEY,
+  subscriber_id INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+  expires_ms INTEGER NOT NULL,
+  used_ms INTEGER
+);
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  recipient TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  sent_ms INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_ms INTEGER NOT NULL,
+  last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_due ON outbox (sent_ms, next_ms);

@@ -1,0 +1,166 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bylinehq/byline/content"
+	"github.com/bylinehq/byline/store"
+)
+
+type sentBox struct{ msgs []content.Message }
+
+func (s *sentBox) Send(_ context.Context, m content.Message) error {
+	s.msgs = append(s.msgs, m)
+	return nil
+}
+
+// confirmLink pulls the token out of a confirmation email.
+func confirmLink(t *testing.T, body string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(body, "/widget/confirm?token=")
+	if !ok {
+		t.Fatalf("no confirmation link in %q", body)
+	}
+	return strings.Fields(after)[0]
+}
+
+func TestSubscribeFlow(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *store.DB, svc *content.Service) {
+		ctx := context.Background()
+		start := now
+		t.Cleanup(func() { now = start })
+		if err := svc.SavePartner(ctx, content.Partner{ID: "mining-weekly", Name: "Mining Weekly", Origins: []string{"https://partner.example"}}); err != nil {
+			t.Fatal(err)
+		}
+		partner := "mining-weekly"
+		meta := content.RequestMeta{Origin: "https://partner.example", IP: "203.0.113.7"}
+		form := func() string {
+			cfg, err := svc.Widget(ctx, partner, "en-GB")
+			if err != nil || cfg == nil {
+				t.Fatalf("widget: %v %v", cfg, err)
+			}
+			now = now.Add(3 * time.Second) // a human types
+			return cfg.FormToken
+		}
+		sub := func(email string, consent bool, token string) *content.SubscribeResult {
+			t.Helper()
+			r, err := svc.Subscribe(ctx, content.SubscribeInput{Email: email, Partner: partner, Consent: consent,
+				PageURL: "https://partner.example/story", FormToken: token}, meta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		first := sub(" Reader@Example.COM ", true, form())
+		if first.Status != content.StatusPending {
+			t.Fatalf("first: %+v", first)
+		}
+		again := sub("Reader@example.com", true, form())
+		if *again != *first {
+			t.Fatalf("a repeat answered differently: %+v vs %+v", again, first)
+		}
+		cases := []struct {
+			name, email string
+			consent     bool
+			token       func() string
+			want        string
+		}{
+			{"no consent", "a@example.com", false, form, "tick the box"},
+			{"invalid email", "not-an-email", true, form, "like name@example.com"},
+			{"100 KB email", strings.Repeat("a", 100<<10) + "@example.com", true, form, "like name@example.com"},
+			{"forged token", "b@example.com", true, func() string { return "v1.1.x.y" }, "expired"},
+			{"too fast", "c@example.com", true, func() string {
+				c, _ := svc.Widget(ctx, partner, "en")
+				return c.FormToken
+			}, "quick"},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				r := sub(c.email, c.consent, c.token())
+				if r.Status != content.StatusRejected || !strings.Contains(r.Message, c.want) {
+					t.Fatalf("%+v, want REJECTED mentioning %q", r, c.want)
+				}
+			})
+		}
+		t.Run("replayed token", func(t *testing.T) {
+			tok := form()
+			sub("d@example.com", true, tok)
+			if r := sub("e@example.com", true, tok); r.Status != content.StatusRejected {
+				t.Fatalf("replay accepted: %+v", r)
+			}
+		})
+		t.Run("origin not allowed", func(t *testing.T) {
+			r, _ := svc.Subscribe(ctx, content.SubscribeInput{Email: "f@example.com", Partner: partner, Consent: true, FormToken: form()},
+				content.RequestMeta{Origin: "https://evil.example", IP: "198.51.100.1"})
+			if r.Status != content.StatusRejected {
+				t.Fatalf("%+v", r)
+			}
+		})
+		t.Run("honeypot", func(t *testing.T) {
+			r, _ := svc.Subscribe(ctx, content.SubscribeInput{Email: "bot@example.com", Partner: partner, Consent: true, Website: "http://spam"}, meta)
+			if r.Status != content.StatusPending {
+				t.Fatalf("the honeypot must look like success: %+v", r)
+			}
+		})
+
+		subs, err := svc.Subscribers(ctx, partner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		emails := []string{}
+		for _, s := range subs {
+			emails = append(emails, s.Email)
+		}
+		if strings.Join(emails, " ") != "reader@example.com d@example.com" {
+			t.Fatalf("stored %v", emails)
+		}
+		r := subs[0]
+		if r.Status != content.StatusPending || r.IPHash == "" || strings.Contains(r.IPHash, "203.0.113.7") ||
+			!strings.HasPrefix(r.ConsentVersion, "en-") || r.SourceURL != "https://partner.example/story" {
+			t.Fatalf("consent receipt: %+v", r)
+		}
+
+		box := &sentBox{}
+		if n, err := svc.DeliverOutbox(ctx, box); err != nil || n != 3 {
+			t.Fatalf("delivered %d %v, want 3 (two to the reader, one to d@)", n, err)
+		}
+		if n, _ := svc.DeliverOutbox(ctx, box); n != 0 {
+			t.Fatal("a sent message was sent again")
+		}
+		token := confirmLink(t, box.msgs[0].Body)
+		if p, err := svc.Confirm(ctx, token); err != nil || p.ID != partner {
+			t.Fatalf("confirm: %v %v", p, err)
+		}
+		if _, err := svc.Confirm(ctx, token); err == nil {
+			t.Fatal("a confirmation link worked twice")
+		}
+		subs, _ = svc.Subscribers(ctx, partner)
+		if subs[0].Status != content.StatusSubscribed || subs[0].ConfirmedAt == nil {
+			t.Fatalf("after confirm: %+v", subs[0])
+		}
+		// Subscribing again once confirmed: same answer, still confirmed,
+		// and the email says so.
+		if r := sub("reader@example.com", true, form()); *r != *first {
+			t.Fatalf("%+v", r)
+		}
+		if svc.DeliverOutbox(ctx, box); !strings.Contains(box.msgs[len(box.msgs)-1].Subject, "already") {
+			t.Fatalf("last email: %+v", box.msgs[len(box.msgs)-1])
+		}
+		subs, _ = svc.Subscribers(ctx, partner)
+		if subs[0].Status != content.StatusSubscribed {
+			t.Fatal("a repeat sign-up unconfirmed a subscriber")
+		}
+		// Expired link.
+		tok := form()
+		sub("late@example.com", true, tok)
+		box.msgs = nil
+		svc.DeliverOutbox(ctx, box)
+		now = now.Add(73 * time.Hour)
+		if _, err := svc.Confirm(ctx, confirmLink(t, box.msgs[0].Body)); err == nil {
+			t.Fatal("an expired link confirmed")
+		}
+	})
+}
