@@ -62,6 +62,8 @@ func classify(err error, gqlErr *gqlerror.Error) (code, msg string) {
 		return CodeBadUserInput, invalid.Error()
 	case errors.Is(err, content.ErrUnauthenticated):
 		return CodeUnauthenticated, err.Error()
+	case errors.Is(err, content.ErrRateLimited):
+		return CodeRateLimited, content.ErrRateLimited.Error()
 	case errors.As(err, &notFound):
 		return CodeNotFound, notFound.Error()
 	case errors.Is(err, errPanic):

@@ -89,6 +89,7 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		DeleteArticle func(childComplexity int, slug string) int
+		Subscribe     func(childComplexity int, input content.SubscribeInput) int
 		UpsertArticle func(childComplexity int, input content.ArticleInput) int
 	}
 
@@ -103,6 +104,7 @@ type ComplexityRoot struct {
 		Breadcrumbs    func(childComplexity int, path string, maxLabelLength *int) int
 		RelatedStories func(childComplexity int, slug string, first *int) int
 		Sections       func(childComplexity int) int
+		Widget         func(childComplexity int, partner string, locale *string) int
 	}
 
 	Section struct {
@@ -118,10 +120,43 @@ type ComplexityRoot struct {
 		Title        func(childComplexity int) int
 	}
 
+	SubscribePayload struct {
+		Message func(childComplexity int) int
+		Status  func(childComplexity int) int
+	}
+
 	Tag struct {
 		Name func(childComplexity int) int
 		Slug func(childComplexity int) int
 		URL  func(childComplexity int) int
+	}
+
+	WidgetConfig struct {
+		Body        func(childComplexity int) int
+		ButtonLabel func(childComplexity int) int
+		ConsentText func(childComplexity int) int
+		FormToken   func(childComplexity int) int
+		Headline    func(childComplexity int) int
+		Locale      func(childComplexity int) int
+		Partner     func(childComplexity int) int
+		Strings     func(childComplexity int) int
+		Theme       func(childComplexity int) int
+	}
+
+	WidgetStrings struct {
+		ConsentRequired  func(childComplexity int) int
+		EmailLabel       func(childComplexity int) int
+		EmailPlaceholder func(childComplexity int) int
+		Failed           func(childComplexity int) int
+		InvalidEmail     func(childComplexity int) int
+		Sending          func(childComplexity int) int
+		Success          func(childComplexity int) int
+	}
+
+	WidgetTheme struct {
+		Accent     func(childComplexity int) int
+		Background func(childComplexity int) int
+		Text       func(childComplexity int) int
 	}
 }
 
@@ -145,6 +180,7 @@ type ArticleConnectionResolver interface {
 type MutationResolver interface {
 	UpsertArticle(ctx context.Context, input content.ArticleInput) (*content.Article, error)
 	DeleteArticle(ctx context.Context, slug string) (bool, error)
+	Subscribe(ctx context.Context, input content.SubscribeInput) (*content.SubscribeResult, error)
 }
 type QueryResolver interface {
 	Article(ctx context.Context, slug string) (*content.Article, error)
@@ -152,6 +188,7 @@ type QueryResolver interface {
 	Breadcrumbs(ctx context.Context, path string, maxLabelLength *int) ([]content.Breadcrumb, error)
 	RelatedStories(ctx context.Context, slug string, first *int) ([]content.Article, error)
 	Sections(ctx context.Context) ([]content.Section, error)
+	Widget(ctx context.Context, partner string, locale *string) (*content.WidgetConfig, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -379,6 +416,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteArticle(childComplexity, args["slug"].(string)), true
+	case "Mutation.subscribe":
+		if e.ComplexityRoot.Mutation.Subscribe == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_subscribe_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.Subscribe(childComplexity, args["input"].(content.SubscribeInput)), true
 	case "Mutation.upsertArticle":
 		if e.ComplexityRoot.Mutation.UpsertArticle == nil {
 			break
@@ -455,6 +503,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Sections(childComplexity), true
+	case "Query.widget":
+		if e.ComplexityRoot.Query.Widget == nil {
+			break
+		}
+
+		args, err := ec.field_Query_widget_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Widget(childComplexity, args["partner"].(string), args["locale"].(*string)), true
 
 	case "Section.name":
 		if e.ComplexityRoot.Section.Name == nil {
@@ -500,6 +559,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Seo.Title(childComplexity), true
 
+	case "SubscribePayload.message":
+		if e.ComplexityRoot.SubscribePayload.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscribePayload.Message(childComplexity), true
+	case "SubscribePayload.status":
+		if e.ComplexityRoot.SubscribePayload.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SubscribePayload.Status(childComplexity), true
+
 	case "Tag.name":
 		if e.ComplexityRoot.Tag.Name == nil {
 			break
@@ -519,6 +591,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Tag.URL(childComplexity), true
 
+	case "WidgetConfig.body":
+		if e.ComplexityRoot.WidgetConfig.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.Body(childComplexity), true
+	case "WidgetConfig.buttonLabel":
+		if e.ComplexityRoot.WidgetConfig.ButtonLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.ButtonLabel(childComplexity), true
+	case "WidgetConfig.consentText":
+		if e.ComplexityRoot.WidgetConfig.ConsentText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.ConsentText(childComplexity), true
+	case "WidgetConfig.formToken":
+		if e.ComplexityRoot.WidgetConfig.FormToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.FormToken(childComplexity), true
+	case "WidgetConfig.headline":
+		if e.ComplexityRoot.WidgetConfig.Headline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.Headline(childComplexity), true
+	case "WidgetConfig.locale":
+		if e.ComplexityRoot.WidgetConfig.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.Locale(childComplexity), true
+	case "WidgetConfig.partner":
+		if e.ComplexityRoot.WidgetConfig.Partner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.Partner(childComplexity), true
+	case "WidgetConfig.strings":
+		if e.ComplexityRoot.WidgetConfig.Strings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.Strings(childComplexity), true
+	case "WidgetConfig.theme":
+		if e.ComplexityRoot.WidgetConfig.Theme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetConfig.Theme(childComplexity), true
+
+	case "WidgetStrings.consentRequired":
+		if e.ComplexityRoot.WidgetStrings.ConsentRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetStrings.ConsentRequired(childComplexity), true
+	case "WidgetStrings.emailLabel":
+		if e.ComplexityRoot.WidgetStrings.EmailLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetStrings.EmailLabel(childComplexity), true
+	case "WidgetStrings.emailPlaceholder":
+		if e.ComplexityRoot.WidgetStrings.EmailPlaceholder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetStrings.EmailPlaceholder(childComplexity), true
+	case "WidgetStrings.failed":
+		if e.ComplexityRoot.WidgetStrings.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetStrings.Failed(childComplexity), true
+	case "WidgetStrings.invalidEmail":
+		if e.ComplexityRoot.WidgetStrings.InvalidEmail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetStrings.InvalidEmail(childComplexity), true
+	case "WidgetStrings.sending":
+		if e.ComplexityRoot.WidgetStrings.Sending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetStrings.Sending(childComplexity), true
+	case "WidgetStrings.success":
+		if e.ComplexityRoot.WidgetStrings.Success == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetStrings.Success(childComplexity), true
+
+	case "WidgetTheme.accent":
+		if e.ComplexityRoot.WidgetTheme.Accent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetTheme.Accent(childComplexity), true
+	case "WidgetTheme.background":
+		if e.ComplexityRoot.WidgetTheme.Background == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetTheme.Background(childComplexity), true
+	case "WidgetTheme.text":
+		if e.ComplexityRoot.WidgetTheme.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WidgetTheme.Text(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -530,6 +719,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ArticleInput", ec.unmarshalInputArticleInput),
 			graphql.NewInputUnmarshaler("ImageInput", ec.unmarshalInputImageInput),
+			graphql.NewInputUnmarshaler("SubscribeInput", ec.unmarshalInputSubscribeInput),
 		)
 	}
 	first := true
@@ -634,6 +824,8 @@ type Query {
   "Stories a reader of this article should see next. first is 1..20; an unknown slug gives []."
   relatedStories(slug: String!, first: Int = 5): [Article!]! @cacheControl(maxAge: 300, staleWhileRevalidate: 60)
   sections: [Section!]! @cacheControl(maxAge: 3600, staleWhileRevalidate: 300)
+  "A partner's widget, in the reader's locale (en, mn; a BCP 47 tag or Accept-Language list); null for an unknown partner."
+  widget(partner: ID!, locale: String): WidgetConfig
 }
 
 type Mutation {
@@ -641,6 +833,63 @@ type Mutation {
   upsertArticle(input: ArticleInput!): Article!
   "Deletes an article; false when there was none. Needs an editor key."
   deleteArticle(slug: String!): Boolean!
+  "Signs a reader up (double opt-in). The answer never says whether the address was already subscribed."
+  subscribe(input: SubscribeInput!): SubscribePayload!
+}
+
+"The newsletter widget's configuration. Every field is safe to show; formToken is single-use."
+type WidgetConfig @cacheControl(maxAge: 0) {
+  partner: ID!
+  locale: String!
+  headline: String!
+  body: String!
+  buttonLabel: String!
+  consentText: String!
+  theme: WidgetTheme!
+  strings: WidgetStrings!
+  "Send it back with subscribe: it proves a person had the form in front of them for a moment."
+  formToken: String!
+}
+
+type WidgetTheme {
+  accent: String!
+  background: String!
+  text: String!
+}
+
+"The widget's own messages in its locale."
+type WidgetStrings {
+  emailLabel: String!
+  emailPlaceholder: String!
+  sending: String!
+  success: String!
+  invalidEmail: String!
+  consentRequired: String!
+  failed: String!
+}
+
+input SubscribeInput {
+  email: String!
+  partner: ID!
+  consent: Boolean!
+  pageUrl: String
+  locale: String
+  "A honeypot: people leave it empty."
+  website: String
+  "From widget(partner).formToken; required from browsers."
+  formToken: String
+}
+
+enum SubscriptionStatus {
+  PENDING_CONFIRMATION
+  SUBSCRIBED
+  REJECTED
+}
+
+type SubscribePayload {
+  status: SubscriptionStatus!
+  "Shown to the reader as it is."
+  message: String!
 }
 
 type Article @cacheControl(maxAge: 300, staleWhileRevalidate: 60) {
@@ -895,6 +1144,16 @@ func (ec *executionContext) childFields_Seo(ctx context.Context, field graphql.C
 	return nil, fmt.Errorf("no field named %q was found under type Seo", field.Name)
 }
 
+func (ec *executionContext) childFields_SubscribePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_SubscribePayload_status(ctx, field)
+	case "message":
+		return ec.fieldContext_SubscribePayload_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SubscribePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Tag(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "slug":
@@ -905,6 +1164,62 @@ func (ec *executionContext) childFields_Tag(ctx context.Context, field graphql.C
 		return ec.fieldContext_Tag_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Tag", field.Name)
+}
+
+func (ec *executionContext) childFields_WidgetConfig(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partner":
+		return ec.fieldContext_WidgetConfig_partner(ctx, field)
+	case "locale":
+		return ec.fieldContext_WidgetConfig_locale(ctx, field)
+	case "headline":
+		return ec.fieldContext_WidgetConfig_headline(ctx, field)
+	case "body":
+		return ec.fieldContext_WidgetConfig_body(ctx, field)
+	case "buttonLabel":
+		return ec.fieldContext_WidgetConfig_buttonLabel(ctx, field)
+	case "consentText":
+		return ec.fieldContext_WidgetConfig_consentText(ctx, field)
+	case "theme":
+		return ec.fieldContext_WidgetConfig_theme(ctx, field)
+	case "strings":
+		return ec.fieldContext_WidgetConfig_strings(ctx, field)
+	case "formToken":
+		return ec.fieldContext_WidgetConfig_formToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WidgetConfig", field.Name)
+}
+
+func (ec *executionContext) childFields_WidgetStrings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "emailLabel":
+		return ec.fieldContext_WidgetStrings_emailLabel(ctx, field)
+	case "emailPlaceholder":
+		return ec.fieldContext_WidgetStrings_emailPlaceholder(ctx, field)
+	case "sending":
+		return ec.fieldContext_WidgetStrings_sending(ctx, field)
+	case "success":
+		return ec.fieldContext_WidgetStrings_success(ctx, field)
+	case "invalidEmail":
+		return ec.fieldContext_WidgetStrings_invalidEmail(ctx, field)
+	case "consentRequired":
+		return ec.fieldContext_WidgetStrings_consentRequired(ctx, field)
+	case "failed":
+		return ec.fieldContext_WidgetStrings_failed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WidgetStrings", field.Name)
+}
+
+func (ec *executionContext) childFields_WidgetTheme(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accent":
+		return ec.fieldContext_WidgetTheme_accent(ctx, field)
+	case "background":
+		return ec.fieldContext_WidgetTheme_background(ctx, field)
+	case "text":
+		return ec.fieldContext_WidgetTheme_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WidgetTheme", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1065,6 +1380,20 @@ func (ec *executionContext) field_Mutation_deleteArticle_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_subscribe_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (content.SubscribeInput, error) {
+			return ec.unmarshalNSubscribeInput2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐSubscribeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_upsertArticle_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1194,6 +1523,28 @@ func (ec *executionContext) field_Query_relatedStories_args(ctx context.Context,
 		return nil, err
 	}
 	args["first"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_widget_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "partner",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["partner"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "locale",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["locale"] = arg1
 	return args, nil
 }
 
@@ -2163,6 +2514,50 @@ func (ec *executionContext) fieldContext_Mutation_deleteArticle(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_subscribe(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_subscribe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().Subscribe(ctx, fc.Args["input"].(content.SubscribeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *content.SubscribeResult) graphql.Marshaler {
+			return ec.marshalNSubscribePayload2ᚖgithubᚗcomᚋbylinehqᚋbylineᚋcontentᚐSubscribeResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_subscribe(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SubscribePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_subscribe_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2417,6 +2812,50 @@ func (ec *executionContext) fieldContext_Query_sections(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_widget(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_widget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Widget(ctx, fc.Args["partner"].(string), fc.Args["locale"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *content.WidgetConfig) graphql.Marshaler {
+			return ec.marshalOWidgetConfig2ᚖgithubᚗcomᚋbylinehqᚋbylineᚋcontentᚐWidgetConfig(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_widget(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WidgetConfig(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_widget_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2654,6 +3093,52 @@ func (ec *executionContext) fieldContext_Seo_jsonLd(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Seo", field, false, false, "String")
 }
 
+func (ec *executionContext) _SubscribePayload_status(ctx context.Context, field graphql.CollectedField, obj *content.SubscribeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscribePayload_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNSubscriptionStatus2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscribePayload_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscribePayload", field, false, false, "SubscriptionStatus")
+}
+
+func (ec *executionContext) _SubscribePayload_message(ctx context.Context, field graphql.CollectedField, obj *content.SubscribeResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SubscribePayload_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SubscribePayload_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SubscribePayload", field, false, false, "String")
+}
+
 func (ec *executionContext) _Tag_slug(ctx context.Context, field graphql.CollectedField, obj *content.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2721,6 +3206,461 @@ func (ec *executionContext) _Tag_url(ctx context.Context, field graphql.Collecte
 }
 func (ec *executionContext) fieldContext_Tag_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tag", field, true, false, "String")
+}
+
+func (ec *executionContext) _WidgetConfig_partner(ctx context.Context, field graphql.CollectedField, obj *content.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_partner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_partner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WidgetConfig_locale(ctx context.Context, field graphql.CollectedField, obj *content.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_locale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Locale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetConfig_headline(ctx context.Context, field graphql.CollectedField, obj *content.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_headline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_headline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetConfig_body(ctx context.Context, field graphql.CollectedField, obj *content.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetConfig_buttonLabel(ctx context.Context, field graphql.CollectedField, obj *content.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_buttonLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ButtonLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_buttonLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetConfig_consentText(ctx context.Context, field graphql.CollectedField, obj *content.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_consentText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsentText, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_consentText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetConfig_theme(ctx context.Context, field graphql.CollectedField, obj *content.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_theme(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Theme, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v content.Theme) graphql.Marshaler {
+			return ec.marshalNWidgetTheme2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐTheme(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_theme(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetConfig",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WidgetTheme(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WidgetConfig_strings(ctx context.Context, field graphql.CollectedField, obj *content.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_strings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Strings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v content.WidgetStrings) graphql.Marshaler {
+			return ec.marshalNWidgetStrings2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐWidgetStrings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_strings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WidgetConfig",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WidgetStrings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WidgetConfig_formToken(ctx context.Context, field graphql.CollectedField, obj *content.WidgetConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetConfig_formToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetConfig_formToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetStrings_emailLabel(ctx context.Context, field graphql.CollectedField, obj *content.WidgetStrings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetStrings_emailLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetStrings_emailLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetStrings", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetStrings_emailPlaceholder(ctx context.Context, field graphql.CollectedField, obj *content.WidgetStrings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetStrings_emailPlaceholder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EmailPlaceholder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetStrings_emailPlaceholder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetStrings", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetStrings_sending(ctx context.Context, field graphql.CollectedField, obj *content.WidgetStrings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetStrings_sending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetStrings_sending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetStrings", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetStrings_success(ctx context.Context, field graphql.CollectedField, obj *content.WidgetStrings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetStrings_success(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Success, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetStrings_success(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetStrings", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetStrings_invalidEmail(ctx context.Context, field graphql.CollectedField, obj *content.WidgetStrings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetStrings_invalidEmail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InvalidEmail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetStrings_invalidEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetStrings", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetStrings_consentRequired(ctx context.Context, field graphql.CollectedField, obj *content.WidgetStrings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetStrings_consentRequired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConsentRequired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetStrings_consentRequired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetStrings", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetStrings_failed(ctx context.Context, field graphql.CollectedField, obj *content.WidgetStrings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetStrings_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetStrings_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetStrings", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetTheme_accent(ctx context.Context, field graphql.CollectedField, obj *content.Theme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetTheme_accent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Accent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetTheme_accent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetTheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetTheme_background(ctx context.Context, field graphql.CollectedField, obj *content.Theme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetTheme_background(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Background, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetTheme_background(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetTheme", field, false, false, "String")
+}
+
+func (ec *executionContext) _WidgetTheme_text(ctx context.Context, field graphql.CollectedField, obj *content.Theme) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WidgetTheme_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WidgetTheme_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WidgetTheme", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -3988,6 +4928,90 @@ func UnmarshalImageInput(ctx context.Context, raw any) (content.Image, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSubscribeInput(ctx context.Context, obj any) (content.SubscribeInput, error) {
+	var it content.SubscribeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "partner", "consent", "pageUrl", "locale", "website", "formToken"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "partner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partner"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Partner = data
+		case "consent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consent"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Consent = data
+		case "pageUrl":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pageUrl"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PageURL = data
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		case "website":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Website = data
+		case "formToken":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("formToken"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FormToken = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSubscribeInput unmarshals raw into the SubscribeInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSubscribeInput(ctx context.Context, raw any) (content.SubscribeInput, error) {
+	var out content.SubscribeInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SubscribeInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -4355,6 +5379,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "subscribe":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_subscribe(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -4458,6 +5489,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_sections(ctx, field)
+				})
+		case "widget":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_widget(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -4581,6 +5618,44 @@ func (ec *executionContext) _Seo(ctx context.Context, sel ast.SelectionSet, obj 
 	return out
 }
 
+var subscribePayloadImplementors = []string{"SubscribePayload"}
+
+func (ec *executionContext) _SubscribePayload(ctx context.Context, sel ast.SelectionSet, obj *content.SubscribeResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscribePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SubscribePayload")
+		case "status":
+			out.Values[i] = ec._SubscribePayload_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._SubscribePayload_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var tagImplementors = []string{"Tag"}
 
 func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj *content.Tag) graphql.Marshaler {
@@ -4604,6 +5679,185 @@ func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj 
 			}
 		case "url":
 			out.Values[i] = ec._Tag_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var widgetConfigImplementors = []string{"WidgetConfig"}
+
+func (ec *executionContext) _WidgetConfig(ctx context.Context, sel ast.SelectionSet, obj *content.WidgetConfig) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, widgetConfigImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WidgetConfig")
+		case "partner":
+			out.Values[i] = ec._WidgetConfig_partner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "locale":
+			out.Values[i] = ec._WidgetConfig_locale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "headline":
+			out.Values[i] = ec._WidgetConfig_headline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "body":
+			out.Values[i] = ec._WidgetConfig_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buttonLabel":
+			out.Values[i] = ec._WidgetConfig_buttonLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consentText":
+			out.Values[i] = ec._WidgetConfig_consentText(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "theme":
+			out.Values[i] = ec._WidgetConfig_theme(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "strings":
+			out.Values[i] = ec._WidgetConfig_strings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "formToken":
+			out.Values[i] = ec._WidgetConfig_formToken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var widgetStringsImplementors = []string{"WidgetStrings"}
+
+func (ec *executionContext) _WidgetStrings(ctx context.Context, sel ast.SelectionSet, obj *content.WidgetStrings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, widgetStringsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WidgetStrings")
+		case "emailLabel":
+			out.Values[i] = ec._WidgetStrings_emailLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "emailPlaceholder":
+			out.Values[i] = ec._WidgetStrings_emailPlaceholder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sending":
+			out.Values[i] = ec._WidgetStrings_sending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "success":
+			out.Values[i] = ec._WidgetStrings_success(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "invalidEmail":
+			out.Values[i] = ec._WidgetStrings_invalidEmail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "consentRequired":
+			out.Values[i] = ec._WidgetStrings_consentRequired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._WidgetStrings_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var widgetThemeImplementors = []string{"WidgetTheme"}
+
+func (ec *executionContext) _WidgetTheme(ctx context.Context, sel ast.SelectionSet, obj *content.Theme) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, widgetThemeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WidgetTheme")
+		case "accent":
+			out.Values[i] = ec._WidgetTheme_accent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "background":
+			out.Values[i] = ec._WidgetTheme_background(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._WidgetTheme_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5115,6 +6369,20 @@ func (ec *executionContext) marshalNID2int64(ctx context.Context, sel ast.Select
 	return res
 }
 
+func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalID(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -5179,6 +6447,33 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 	return res
 }
 
+func (ec *executionContext) unmarshalNSubscribeInput2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐSubscribeInput(ctx context.Context, v any) (content.SubscribeInput, error) {
+	res, err := ec.unmarshalInputSubscribeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSubscribePayload2ᚖgithubᚗcomᚋbylinehqᚋbylineᚋcontentᚐSubscribeResult(ctx context.Context, sel ast.SelectionSet, v *content.SubscribeResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SubscribePayload!")
+		return graphql.Null
+	}
+	return ec._SubscribePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSubscriptionStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSubscriptionStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "SubscriptionStatus!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNTag2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐTag(ctx context.Context, sel ast.SelectionSet, v content.Tag) graphql.Marshaler {
 	return ec._Tag(ctx, sel, &v)
 }
@@ -5211,6 +6506,14 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNWidgetStrings2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐWidgetStrings(ctx context.Context, sel ast.SelectionSet, v content.WidgetStrings) graphql.Marshaler {
+	return ec._WidgetStrings(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWidgetTheme2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐTheme(ctx context.Context, sel ast.SelectionSet, v content.Theme) graphql.Marshaler {
+	return ec._WidgetTheme(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -5457,6 +6760,18 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
 	if v == nil {
 		return nil, nil
@@ -5526,6 +6841,13 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOWidgetConfig2ᚖgithubᚗcomᚋbylinehqᚋbylineᚋcontentᚐWidgetConfig(ctx context.Context, sel ast.SelectionSet, v *content.WidgetConfig) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WidgetConfig(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -99,6 +99,7 @@ func NewHandler(o Options) http.Handler {
 			p.private = true // an editor's request is theirs alone
 		}
 		ctx = context.WithValue(ctx, policyKey{}, p)
+		ctx = context.WithValue(ctx, metaKey{}, metaFrom(r))
 		ctx, tags := content.WithTagSet(ctx)
 		srv.ServeHTTP(&cacheHeaders{ResponseWriter: w, p: p, tags: tags}, r.WithContext(ctx))
 	})

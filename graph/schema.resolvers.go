@@ -87,6 +87,11 @@ func (r *mutationResolver) DeleteArticle(ctx context.Context, slug string) (bool
 	return r.Content.Delete(ctx, slug)
 }
 
+// Subscribe is the resolver for the subscribe field.
+func (r *mutationResolver) Subscribe(ctx context.Context, input content.SubscribeInput) (*content.SubscribeResult, error) {
+	return r.Content.Subscribe(ctx, input, requestMeta(ctx))
+}
+
 // Article is the resolver for the article field.
 func (r *queryResolver) Article(ctx context.Context, slug string) (*content.Article, error) {
 	return r.Content.Article(ctx, slug)
@@ -114,6 +119,11 @@ func (r *queryResolver) RelatedStories(ctx context.Context, slug string, first *
 // Sections is the resolver for the sections field.
 func (r *queryResolver) Sections(ctx context.Context) ([]content.Section, error) {
 	return r.Content.Sections(ctx)
+}
+
+// Widget is the resolver for the widget field.
+func (r *queryResolver) Widget(ctx context.Context, partner string, locale *string) (*content.WidgetConfig, error) {
+	return r.Content.Widget(ctx, partner, strOr(locale))
 }
 
 // Article returns ArticleResolver implementation.

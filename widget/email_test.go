@@ -11,7 +11,9 @@ func TestNormaliseEmail(t *testing.T) {
 		ok             bool
 	}{
 		{"plain", "reader@example.com", "reader@example.com", true},
-		{"trim and lower-case the domain", "  Reader@Example.COM ", "Reader@example.com", true},
+		{"trim and lower-case", "  Reader@Example.COM ", "reader@example.com", true},
+		{"two ats", "a@b@example.com", "", false},
+		{"double dot", "a@example..com", "", false},
 		{"empty", "", "", false},
 		{"no at", "reader.example.com", "", false},
 		{"no domain dot", "reader@localhost", "", false},
