@@ -253,6 +253,9 @@ func (s *Service) selfOrigin() string {
 // AllowedOrigin reports whether any partner lets origin call the API from
 // a browser (CORS).
 func (s *Service) AllowedOrigin(ctx context.Context, origin string) bool {
+	if origin == "" {
+		return false
+	}
 	if origin == s.selfOrigin() {
 		return true
 	}

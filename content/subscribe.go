@@ -71,8 +71,9 @@ type SubscribeInput struct {
 
 // RequestMeta is what the edge knows of the request.
 type RequestMeta struct {
-	Origin string // "" for a server-side integration
-	IP     string
+	Origin    string // "" for a server-side integration
+	IP        string
+	PlainForm bool // the no-JS form: it has no script to fetch a form token
 }
 
 // SubscribeResult is the reader's answer.
@@ -227,7 +228,7 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput, meta Request
 	if in.Website != "" {
 		return success, nil // the honeypot: a bot gets a smile and nothing else
 	}
-	if meta.Origin != "" || in.FormToken != "" {
+	if (meta.Origin != "" && !meta.PlainForm) || in.FormToken != "" {
 		switch err := s.checkFormToken(ctx, p.ID, in.FormToken); {
 		case errors.Is(err, errTokenFast):
 			return rejected("That was quick! Please wait a moment and try again."), nil

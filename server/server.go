@@ -13,6 +13,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/cors"
+
+	"github.com/bylinehq/byline/content"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -25,12 +28,14 @@ type Check struct {
 
 // Config is what the edge serves.
 type Config struct {
-	GraphQL  http.Handler
-	Checks   []Check
-	Registry *prometheus.Registry
-	Log      *slog.Logger
-	MaxBody  int64  // bytes; default 1 MiB
-	Version  string // shown by /healthz
+	GraphQL   http.Handler
+	Content   *content.Service // for the widget's pages and the demo page
+	PublicURL string
+	Checks    []Check
+	Registry  *prometheus.Registry
+	Log       *slog.Logger
+	MaxBody   int64  // bytes; default 1 MiB
+	Version   string // shown by /healthz
 }
 
 // DefaultMaxBody is the largest request body accepted.
@@ -49,7 +54,31 @@ func New(c Config) http.Handler {
 	route := func(pattern, name string, h http.Handler) {
 		mux.Handle(pattern, hm.instrument(name, h))
 	}
-	route("/graphql", "graphql", limitBody(c.MaxBody, c.GraphQL))
+	// Browsers may call the API from a partner's origin (the widget); the
+	// allow-lists are the partners'. Editors' keys are never sent
+	// cross-origin: Authorization is not an allowed header.
+	co := cors.New(cors.Options{
+		AllowOriginFunc: func(origin string) bool { return c.Content.AllowedOrigin(context.Background(), origin) },
+		AllowedMethods:  []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:  []string{"Content-Type"},
+		MaxAge:          600,
+	})
+	gql := limitBody(c.MaxBody, c.GraphQL)
+	withCORS := co.Handler(gql)
+	route("/graphql", "graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Origin") == "" {
+			gql.ServeHTTP(w, r) // not a browser's cross-origin call: no CORS work
+			return
+		}
+		withCORS.ServeHTTP(w, r)
+	}))
+	wa := newWidgetAssets()
+	wp := &widgetPages{svc: c.Content, publicURL: c.PublicURL, log: c.Log}
+	route("GET /widget/v1/loader.js", "widget_loader", http.HandlerFunc(wa.serveLoader))
+	route("GET /widget/v1/{file}", "widget_asset", http.HandlerFunc(wa.serveFile))
+	route("POST /widget/subscribe", "widget_subscribe", http.HandlerFunc(wp.subscribe))
+	route("GET /widget/confirm", "widget_confirm", http.HandlerFunc(wp.confirm))
+	route("GET /widget/frame", "widget_frame", http.HandlerFunc(wp.frame))
 	route("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": c.Version})
 	}))
@@ -57,7 +86,8 @@ func New(c Config) http.Handler {
 	if c.Registry != nil {
 		route("GET /metrics", "metrics", promhttp.HandlerFor(c.Registry, promhttp.HandlerOpts{}))
 	}
-	route("GET /{$}", "index", http.HandlerFunc(index))
+	route("GET /{$}", "demo", &demo{svc: c.Content, gateway: c.PublicURL, log: c.Log})
+	route("GET /explorer", "explorer", http.HandlerFunc(index))
 	route("GET /static/", "static", http.FileServerFS(static))
 	return recoverPanics(c.Log, accessLog(c.Log, mux))
 }

@@ -399,10 +399,11 @@ func TestHealthAndMetrics(t *testing.T) {
 	a.query(`query Sections { sections { slug } }`, nil)
 	a.query(`{ articles(first: 0) { totalCount } }`, nil)
 	for path, want := range map[string]string{
-		"/healthz": `"status":"ok"`,
-		"/readyz":  `"database":"up"`,
-		"/metrics": `byline_graphql_operation_duration_seconds_count{operation="Sections"} 1`,
-		"/":        "ArticlePage",
+		"/healthz":  `"status":"ok"`,
+		"/readyz":   `"database":"up"`,
+		"/metrics":  `byline_graphql_operation_duration_seconds_count{operation="Sections"} 1`,
+		"/":         "data-byline-widget",
+		"/explorer": "ArticlePage",
 	} {
 		resp, err := http.Get(a.srv.URL + path)
 		if err != nil {

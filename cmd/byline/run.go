@@ -85,6 +85,9 @@ func openService(ctx context.Context, cfg *Config) (*content.Service, *store.DB,
 	if err != nil {
 		return nil, nil, err
 	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://localhost:8080"
+	}
 	svc := content.NewService(db, content.Config{PublicURL: cfg.PublicURL})
 	return svc, db, nil
 }
@@ -96,6 +99,8 @@ type app struct {
 	cache *cache.Cache
 	rdb   redis.UniversalClient
 	reg   *prometheus.Registry
+
+	publicURL string
 }
 
 func (a *app) Close() {
@@ -113,7 +118,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{svc: svc, db: db, reg: prometheus.NewRegistry()}
+	a := &app{svc: svc, db: db, reg: prometheus.NewRegistry(), publicURL: cfg.PublicURL}
 	if cfg.Redis != "" {
 		opts, err := redisOptions(cfg.Redis)
 		if err != nil {
@@ -126,6 +131,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		Redis: a.rdb, Prefix: cfg.Prefix, SchemaVersion: graph.SchemaVersion(), Log: db, Logger: log, Metrics: a.reg,
 	})
 	svc.SetInvalidator(a.cache)
+	svc.SetLimiter(a.cache.Limiter())
 	return a, nil
 }
 
@@ -175,17 +181,22 @@ func newHandler(a *app, log *slog.Logger, gopts graph.Options, cached bool) http
 		gql = a.cache.Middleware(gql)
 	}
 	return server.New(server.Config{
-		GraphQL:  gql,
-		Registry: a.reg,
-		Log:      log,
-		Version:  version(),
-		Checks:   checks,
+		GraphQL:   gql,
+		Content:   a.svc,
+		PublicURL: a.publicURL,
+		Registry:  a.reg,
+		Log:       log,
+		Version:   version(),
+		Checks:    checks,
 	})
 }
 
 // seedIfEmpty imports the bundled sample content into a new database, so a
 // fresh clone shows a working site.
 func seedIfEmpty(ctx context.Context, svc *content.Service, log *slog.Logger) error {
+	if err := svc.EnsureDemoPartner(ctx); err != nil {
+		return fmt.Errorf("demo partner: %w", err)
+	}
 	n, err := svc.Count(ctx, content.ListFilter{Now: time.Now().AddDate(100, 0, 0)})
 	if err != nil || n > 0 {
 		return err
