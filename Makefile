@@ -3,10 +3,14 @@ GO       ?= go
 BIN      := bin
 GOFILES  := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: build run test generate check-generate lint bench bench-go clean
+.PHONY: build run test widget generate check-generate lint bench bench-go bench-widget clean
 
-build:
+# The widget (Go → WebAssembly) is built first and embedded in the binary.
+build: widget
 	$(GO) build -o $(BIN)/byline ./cmd/byline
+
+widget:
+	$(GO) run ./widget/build -out widget/assets/dist
 
 run: build
 	$(BIN)/byline serve
@@ -14,7 +18,7 @@ run: build
 # The store suite runs on real SQLite and real PostgreSQL, the cache suite on
 # real Redis; set BYLINE_TEST_REQUIRE=postgres,redis to fail instead of skip
 # when one is missing (CI does).
-test:
+test: widget
 	$(GO) test -race -count=1 ./...
 
 generate:
@@ -32,6 +36,10 @@ lint:
 # Load runs with wrk (apt-get install wrk); results land in bench/out/.
 bench:
 	bash bench/run.sh
+
+# Widget size and start-up in headless Chromium (apt-get install chromium).
+bench-widget: widget
+	$(GO) test -run '^TestWidgetBudget$$' -v -count=1 ./cmd/byline
 
 # Go micro-benchmarks.
 bench-go:

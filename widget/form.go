@@ -6,10 +6,10 @@ package main
 // config is the widget's configuration as the gateway sends it.
 type config struct {
 	partner, locale, headline, body, button, consent string
-	accent, background, text                           string
-	emailLabel, placeholder, sending, success         string
-	invalidEmail, consentRequired, failed             string
-	formToken                                          string
+	accent, background, text                         string
+	emailLabel, placeholder, sending, success        string
+	invalidEmail, consentRequired, failed            string
+	formToken                                        string
 }
 
 // widgetQuery asks for a partner's widget.
@@ -71,12 +71,11 @@ func stylesheet(c *config) string {
 h2{margin:0 0 4px;font-size:19px;line-height:1.25}
 p{margin:0 0 12px}
 label{display:block;font-weight:600;margin-bottom:4px}
-.row{display:flex;gap:8px;flex-wrap:wrap}
-input[type=email]{flex:1 1 180px;min-width:0;padding:9px 10px;font:inherit;border:1px solid #8a8a8a;border-radius:4px;background:#fff;color:#111}
+input[type=email]{display:block;width:100%;padding:9px 10px;font:inherit;border:1px solid #8a8a8a;border-radius:4px;background:#fff;color:#111}
 button{padding:9px 16px;font:inherit;font-weight:600;border:0;border-radius:4px;background:` + c.accent + `;color:#fff;cursor:pointer}
 button[disabled]{opacity:.6;cursor:progress}
 input:focus-visible,button:focus-visible{outline:3px solid ` + c.accent + `;outline-offset:2px}
-.consent{display:flex;gap:8px;align-items:flex-start;font-weight:400;margin:10px 0 0;font-size:13px}
+.consent{display:flex;gap:8px;align-items:flex-start;font-weight:400;margin:10px 0;font-size:13px}
 .consent input{margin-top:3px}
 .hp{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}
 [role=status]{min-height:1.45em;margin-top:8px;font-size:14px}

@@ -107,11 +107,13 @@ func render(root, opts js.Value, c *config) {
 	status := el("div", "", "role", "status", "aria-live", "polite", "id", statusID)
 	honeypot := el("input", "", "type", "text", "name", "website", "tabindex", "-1", "autocomplete", "off", "aria-hidden", "true")
 	form := el("form", "", "novalidate", "", "aria-labelledby", "byline-h-"+n, "lang", c.locale)
+	// Order is tab order: address, consent, then the button.
 	add(form,
 		el("label", c.emailLabel, "for", emailID),
-		add(el("div", "", "class", "row"), email, button),
+		email,
 		add(el("label", "", "class", "consent", "for", consentID), consent, el("span", c.consent)),
 		add(el("div", "", "class", "hp"), honeypot),
+		button,
 		status,
 	)
 	box := add(el("div", "", "class", "box", "part", "box"), el("h2", c.headline, "id", "byline-h-"+n), el("p", c.body), form)

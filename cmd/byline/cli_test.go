@@ -49,6 +49,13 @@ func TestCLI(t *testing.T) {
 		{"keys create", []string{"keys", "create", "--name", "desk"}, "byl_", "", false},
 		{"keys create needs a name", []string{"keys", "create"}, "", "", true},
 		{"bad redis url", []string{"import", "--redis", "http://x", articles}, "", "--redis", false},
+		{"partners add", []string{"partners", "add", "acme", "--name", "Acme News", "--origins", "https://acme.example,http://localhost:3000"}, "partner acme saved (2 origins)", "", false},
+		{"partners add updates", []string{"partners", "add", "acme", "--name", "Acme", "--origins", "https://acme.example"}, "(1 origins)", "", false},
+		{"partners add a bad origin", []string{"partners", "add", "bad", "--name", "Bad", "--origins", "ftp://x/y"}, "", "not an origin", false},
+		{"partners add needs a name", []string{"partners", "add", "acme"}, "", "", true},
+		{"partners list", []string{"partners", "list"}, "acme  Acme", "", false},
+		{"subscribers export", []string{"subscribers", "export"}, "email,partner,status,consented_at,source_url,created_at\n", "", false},
+		{"subscribers export one partner", []string{"subscribers", "export", "--partner", "acme"}, "email,partner,status", "", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

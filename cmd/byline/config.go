@@ -19,6 +19,8 @@ type Config struct {
 	Redis     string
 	Prefix    string
 	NoCache   bool
+	MinFill   time.Duration // how fast a sign-up may come (tests shorten it)
+	SMTP      string
 	PublicURL string
 	LogLevel  slog.Level
 	Drain     time.Duration
@@ -49,6 +51,7 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "BYLINE_ADDR", ":8080"), "listen address [BYLINE_ADDR]")
 	fs.StringVar(&cfg.PublicURL, "public-url", getenv("BYLINE_PUBLIC_URL"),
 		"the origin readers and the widget reach this gateway at; default http://localhost<addr> [BYLINE_PUBLIC_URL]")
+	fs.StringVar(&cfg.SMTP, "smtp", getenv("BYLINE_SMTP_URL"), "SMTP relay for confirmation emails, smtp://user:pass@host:587?from=news@example.com; empty = log them [BYLINE_SMTP_URL]")
 	fs.BoolVar(&cfg.NoCache, "no-cache", getenv("BYLINE_NO_CACHE") != "", "serve every request from the database (for debugging and benchmarks) [BYLINE_NO_CACHE]")
 	fs.DurationVar(&cfg.Drain, "drain", 20*time.Second, "how long shutdown waits for in-flight requests")
 	fs.TextVar(&cfg.LogLevel, "log-level", levelOr(getenv("BYLINE_LOG_LEVEL")), "debug, info, warn or error [BYLINE_LOG_LEVEL]")

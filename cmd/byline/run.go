@@ -18,6 +18,7 @@ import (
 	"github.com/bylinehq/byline/cache"
 	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/graph"
+	"github.com/bylinehq/byline/mail"
 	"github.com/bylinehq/byline/server"
 	"github.com/bylinehq/byline/store"
 )
@@ -30,6 +31,9 @@ commands:
   serve              run the gateway (imports the sample content into an empty database)
   import <dir>       import Markdown articles with YAML front matter, all or nothing
   keys create --name N   create an editor API key (printed once, stored hashed)
+  partners add <id> --name N --origins O,O…   add a widget partner, or update its name and allow-list
+  partners list      list the partners
+  subscribers export [--partner P]   CSV of subscribers on stdout
   version            print the version
 
 Run "byline <command> --help" for a command's flags.
@@ -49,6 +53,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCmd(ctx, rest, getenv, stdout, stderr)
 	case "keys":
 		return keysCmd(ctx, rest, getenv, stdout, stderr)
+	case "partners":
+		return partnersCmd(ctx, rest, getenv, stdout, stderr)
+	case "subscribers":
+		return subscribersCmd(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "byline", version())
 		return nil
@@ -88,7 +96,7 @@ func openService(ctx context.Context, cfg *Config) (*content.Service, *store.DB,
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://localhost:8080"
 	}
-	svc := content.NewService(db, content.Config{PublicURL: cfg.PublicURL})
+	svc := content.NewService(db, content.Config{PublicURL: cfg.PublicURL, MinFillTime: cfg.MinFill})
 	return svc, db, nil
 }
 
@@ -160,12 +168,37 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := seedIfEmpty(ctx, a.svc, log); err != nil {
 		return err
 	}
+	var sender content.Sender = mail.Log{Logger: log}
+	if cfg.SMTP != "" {
+		s, err := mail.NewSMTP(cfg.SMTP)
+		if err != nil {
+			return err
+		}
+		sender = s
+	}
 	cctx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCache()
 	go a.cache.Run(cctx)
+	go deliver(cctx, a.svc, sender, log)
 	h := newHandler(a, log, graph.Options{}, !cfg.NoCache)
 	log.Info("byline starting", "version", version(), "db", a.db.Engine(), "redis", cfg.Redis != "", "public_url", cfg.PublicURL)
 	return server.Run(ctx, log, cfg.Addr, h, cfg.Drain)
+}
+
+// deliver drains the outbox every second until ctx ends.
+func deliver(ctx context.Context, svc *content.Service, sender content.Sender, log *slog.Logger) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := svc.DeliverOutbox(ctx, sender); err != nil {
+			log.Warn("outbox", "err", err)
+		}
+	}
 }
 
 // newHandler wires the GraphQL layer, the cache and the HTTP edge.

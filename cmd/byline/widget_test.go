@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/bylinehq/byline/content"
+	"github.com/bylinehq/byline/graph"
+	"github.com/bylinehq/byline/internal/testenv"
+	"github.com/bylinehq/byline/widget/assets"
+)
+
+// widgetWorld is a gateway on 127.0.0.1 and partner pages on localhost:
+// two origins, as a partner site and the gateway are in production.
+type widgetWorld struct {
+	gw     string // the gateway's origin
+	db     string
+	svc    *content.Service
+	allow  string // a partner page origin on the allow-list
+	deny   string // one that is not
+	pages  map[string]string
+	closed []func()
+}
+
+func listen(t *testing.T, host string) (net.Listener, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return l, "http://" + host + ":" + port
+}
+
+func newWidgetWorld(t *testing.T) *widgetWorld {
+	t.Helper()
+	if _, _, ok := assets.Built(); !ok {
+		if testenv.Required("chromium") {
+			t.Fatal("the widget is not built: run make widget (make test does)")
+		}
+		t.Skip("the widget is not built: run make widget")
+	}
+	w := &widgetWorld{db: filepath.Join(t.TempDir(), "w.db"), pages: map[string]string{}}
+	gl, gw := listen(t, "127.0.0.1")
+	w.gw = gw
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := openApp(ctx, &Config{DB: w.db, PublicURL: gw, MinFill: 300 * time.Millisecond}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	if err := seedIfEmpty(ctx, a.svc, log); err != nil {
+		t.Fatal(err)
+	}
+	w.svc = a.svc
+	srv := httptest.NewUnstartedServer(newHandler(a, log, graph.Options{}, true))
+	srv.Listener = gl
+	srv.Start()
+	t.Cleanup(srv.Close)
+
+	pl, allow := listen(t, "localhost")
+	dl, deny := listen(t, "localhost")
+	w.allow, w.deny = allow, deny
+	if err := a.svc.SavePartner(ctx, content.Partner{ID: "news", Name: "Partner News", Origins: []string{allow}}); err != nil {
+		t.Fatal(err)
+	}
+	pages := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/csp" {
+			// A strict partner: scripts and frames from the gateway, and no
+			// WebAssembly ('wasm-unsafe-eval' is missing).
+			rw.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' "+gw+"; connect-src "+gw+"; frame-src "+gw+"; style-src 'self'")
+		}
+		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(rw, partnerPage(gw, r.URL.Path != "/csp"))
+	})
+	for _, l := range []net.Listener{pl, dl} {
+		s := httptest.NewUnstartedServer(pages)
+		s.Listener = l
+		s.Start()
+		t.Cleanup(s.Close)
+	}
+	return w
+}
+
+func partnerPage(gw string, inlineScript bool) string {
+	listener := ""
+	if inlineScript {
+		listener = `<script>document.addEventListener("byline:subscribed", function (e) { window.__subscribed = e.detail.partner; });</script>`
+	}
+	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Partner story</title></head><body>
+<h1>A partner's story</h1><p>Text above the box.</p>
+<div data-byline-widget data-partner="news" data-locale="en">
+  <form action="` + gw + `/widget/subscribe" method="post"><input type="hidden" name="partner" value="news">
+  <label>Email <input type="email" name="email"></label><label><input type="checkbox" name="consent" value="yes"> I agree</label>
+  <button type="submit">Subscribe</button></form>
+</div><p id="below">Text below the box.</p>` + listener + `
+<script async src="` + gw + `/widget/v1/loader.js"></script></body></html>`
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: %v", js, err)
+	}
+	return v
+}
+
+// waitJS polls a boolean expression.
+func waitJS(t *testing.T, ctx context.Context, what, js string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s (%v)", what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+const shadow = `document.querySelector("[data-byline-widget]").shadowRoot`
+
+func keys(t *testing.T, ctx context.Context, ks ...string) {
+	t.Helper()
+	for _, k := range ks {
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (w *widgetWorld) exported(t *testing.T) string {
+	t.Helper()
+	out, _, err := runCLI(t, map[string]string{"BYLINE_DATABASE_URL": w.db}, "subscribers", "export", "--partner", "news")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestWidgetInBrowser: a reader on a partner's page subscribes with the
+// keyboard alone; a page on an origin off the allow-list cannot; a page
+// whose CSP forbids WebAssembly subscribes through the iframe.
+func TestWidgetInBrowser(t *testing.T) {
+	w := newWidgetWorld(t)
+	browser := testenv.Chromium(t)
+
+	t.Run("allowed origin, keyboard only", func(t *testing.T) {
+		ctx, cancel := chromedp.NewContext(browser)
+		defer cancel()
+		page := w.allow + "/story"
+		if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, "the form", shadow+` && !!`+shadow+`.querySelector("input[type=email]")`, 15*time.Second)
+		if lbl := eval[string](t, ctx, shadow+`.querySelector("label[for="+JSON.stringify(`+shadow+`.querySelector("input[type=email]").id)+"]").textContent`); lbl != "Email address" {
+			t.Fatalf("email label %q", lbl)
+		}
+		if h := eval[string](t, ctx, shadow+`.querySelector("h2").textContent`); h != "Stay connected with Mongolia Inc" {
+			t.Fatalf("headline %q", h)
+		}
+		time.Sleep(400 * time.Millisecond) // a person takes longer than MinFill
+		keys(t, ctx, kb.Tab, "reader@partner.example", kb.Tab)
+		if f := eval[string](t, ctx, `(`+shadow+`.activeElement || {type: "none"}).type`); f != "checkbox" {
+			t.Fatalf("tab order: after the address, focus is on %q, want the consent checkbox", f)
+		}
+		keys(t, ctx, " ", kb.Tab, kb.Enter)
+		waitJS(t, ctx, "the success message", shadow+`.querySelector("[role=status]").textContent.indexOf("check your inbox") >= 0`, 10*time.Second)
+		if p := eval[string](t, ctx, `String(window.__subscribed)`); p != "news" {
+			t.Fatalf("byline:subscribed event: %q", p)
+		}
+		if live := eval[string](t, ctx, shadow+`.querySelector("[role=status]").getAttribute("aria-live")`); live != "polite" {
+			t.Fatalf("aria-live %q", live)
+		}
+		if out := w.exported(t); !strings.Contains(out, "reader@partner.example,news,PENDING_CONFIRMATION,") || !strings.Contains(out, page) {
+			t.Fatalf("export:\n%s", out)
+		}
+	})
+
+	t.Run("origin not on the allow-list", func(t *testing.T) {
+		ctx, cancel := chromedp.NewContext(browser)
+		defer cancel()
+		if err := chromedp.Do(ctx, chromedp.Navigate(w.deny+"/story")); err != nil {
+			t.Fatal(err)
+		}
+		// The widget cannot load its configuration (CORS) and gives the box
+		// back to the page's own form.
+		waitJS(t, ctx, "the widget to give up", shadow+` && !!`+shadow+`.querySelector("slot")`, 15*time.Second)
+		got := eval[string](t, ctx, `fetch(`+jsString(w.gw+"/graphql")+`, {method: "POST", headers: {"Content-Type": "application/json"},
+			body: JSON.stringify({query: 'mutation { subscribe(input: {email: "intruder@evil.example", partner: "news", consent: true}) { status } }'})})
+			.then(function () { return "sent"; }, function () { return "blocked"; })`)
+		if got != "blocked" {
+			t.Fatalf("a cross-origin subscribe from a foreign origin was %s", got)
+		}
+		if out := w.exported(t); strings.Contains(out, "intruder") {
+			t.Fatalf("export:\n%s", out)
+		}
+	})
+
+	t.Run("CSP forbids WebAssembly: iframe fallback", func(t *testing.T) {
+		ctx, cancel := chromedp.NewContext(browser)
+		defer cancel()
+		page := w.allow + "/csp"
+		if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
+			t.Fatal(err)
+		}
+		waitJS(t, ctx, "the iframe", shadow+` && !!`+shadow+`.querySelector("iframe")`, 15*time.Second)
+		time.Sleep(2 * time.Second) // the framed widget loads its module and config
+		keys(t, ctx, kb.Tab, "framed@partner.example", kb.Tab, " ", kb.Tab, kb.Enter)
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(w.exported(t), "framed@partner.example") {
+			if time.Now().After(deadline) {
+				t.Fatalf("the framed widget did not subscribe; export:\n%s", w.exported(t))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if out := w.exported(t); !strings.Contains(out, page) {
+			t.Fatalf("the consent receipt lacks the partner page: %s", out)
+		}
+	})
+}
+
+func jsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
