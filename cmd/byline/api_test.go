@@ -44,8 +44,12 @@ func newApp(t *testing.T) *testApp {
 
 func newAppOn(t *testing.T, dsn string) *testApp {
 	t.Helper()
+	return newAppWith(t, &Config{DB: dsn, PublicURL: "https://news.example.com"})
+}
+
+func newAppWith(t *testing.T, cfg *Config) *testApp {
+	t.Helper()
 	ctx := context.Background()
-	cfg := &Config{DB: dsn, PublicURL: "https://news.example.com"}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io/fs"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +21,7 @@ import (
 	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/graph"
 	"github.com/bylinehq/byline/internal/testenv"
+	"github.com/bylinehq/byline/server"
 	"github.com/bylinehq/byline/widget/assets"
 )
 
@@ -83,6 +86,16 @@ func newWidgetWorld(t *testing.T) *widgetWorld {
 			// WebAssembly ('wasm-unsafe-eval' is missing).
 			rw.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' "+gw+"; connect-src "+gw+"; frame-src "+gw+"; style-src 'self'")
 		}
+		switch r.URL.Path {
+		case "/partner.css":
+			rw.Header().Set("Content-Type", "text/css")
+			fmt.Fprint(rw, "body{font:16px/1.5 sans-serif;max-width:40rem;margin:0 auto}[data-byline-widget]{height:300px}")
+			return
+		case "/observe.js":
+			rw.Header().Set("Content-Type", "text/javascript")
+			fmt.Fprint(rw, observeJS)
+			return
+		}
 		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(rw, partnerPage(gw, r.URL.Path != "/csp"))
 	})
@@ -100,7 +113,8 @@ func partnerPage(gw string, inlineScript bool) string {
 	if inlineScript {
 		listener = `<script>document.addEventListener("byline:subscribed", function (e) { window.__subscribed = e.detail.partner; });</script>`
 	}
-	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Partner story</title></head><body>
+	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Partner story</title>
+<link rel="stylesheet" href="/partner.css"><script src="/observe.js"></script></head><body>
 <h1>A partner's story</h1><p>Text above the box.</p>
 <div data-byline-widget data-partner="news" data-locale="en">
   <form action="` + gw + `/widget/subscribe" method="post"><input type="hidden" name="partner" value="news">
@@ -238,3 +252,77 @@ func TestWidgetInBrowser(t *testing.T) {
 }
 
 func jsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
+
+// observeJS records layout shifts and long tasks from the first moment.
+const observeJS = `window.__cls = 0; window.__longest = 0;
+try {
+  new PerformanceObserver(function (l) { l.getEntries().forEach(function (e) { if (!e.hadRecentInput) window.__cls += e.value; }); }).observe({type: "layout-shift", buffered: true});
+  new PerformanceObserver(function (l) { l.getEntries().forEach(function (e) { window.__longest = Math.max(window.__longest, e.duration); }); }).observe({type: "longtask", buffered: true});
+} catch (e) {}`
+
+type startup struct {
+	Start, Reserved, Interactive, CLS, Longest, GoRun float64
+}
+
+// measure loads page and reads the widget's start-up marks.
+func measure(t *testing.T, ctx context.Context, page string, reload bool) startup {
+	t.Helper()
+	nav := chromedp.Navigate(page)
+	if reload {
+		nav = chromedp.Reload()
+	}
+	if err := chromedp.Do(ctx, nav); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "interactive", `performance.getEntriesByName("byline:interactive").length > 0`, 20*time.Second)
+	time.Sleep(300 * time.Millisecond) // late shifts and tasks get reported
+	var s startup
+	js := eval[string](t, ctx, `JSON.stringify({Start: performance.getEntriesByName("byline:start")[0].startTime,
+		Reserved: performance.getEntriesByName("byline:reserved")[0].startTime,
+		Interactive: performance.getEntriesByName("byline:interactive")[0].startTime,
+		CLS: window.__cls, Longest: window.__longest,
+		GoRun: performance.getEntriesByName("byline:go-done")[0].startTime - performance.getEntriesByName("byline:go")[0].startTime})`)
+	if err := json.Unmarshal([]byte(js), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestWidgetBudget holds the widget to its budget (README): sizes of the
+// loader and the module, time to a reserved box, layout shift, and reports
+// start-up cold and warm with the longest main-thread task. make
+// bench-widget prints the figures.
+func TestWidgetBudget(t *testing.T) {
+	w := newWidgetWorld(t)
+	m, files, _ := assets.Built()
+	size := func(name string) int {
+		b, _ := fs.ReadFile(files, name)
+		return len(b)
+	}
+	lraw, lgz, lbr := server.LoaderSize()
+	t.Logf("loader.js: %d B raw, %d B gzip, %d B brotli", lraw, lgz, lbr)
+	t.Logf("%s: %d B raw, %d B gzip, %d B brotli", m.Wasm, size(m.Wasm), size(m.Wasm+".gz"), size(m.Wasm+".br"))
+	t.Logf("%s: %d B raw, %d B gzip, %d B brotli", m.WasmExec, size(m.WasmExec), size(m.WasmExec+".gz"), size(m.WasmExec+".br"))
+	if lbr > 3*1024 {
+		t.Errorf("loader is %d B brotli, budget 3 KB", lbr)
+	}
+	if br := size(m.Wasm + ".br"); br > 450_000 {
+		t.Errorf("module is %d B brotli, budget 450 KB", br)
+	}
+
+	browser := testenv.Chromium(t)
+	ctx, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	page := w.allow + "/story"
+	for i, run := range []string{"cold", "warm"} {
+		s := measure(t, ctx, page, i > 0)
+		t.Logf("%s: loader start %.1f ms, reserved +%.1f ms, interactive +%.1f ms (%.1f ms after navigation), layout shift %.4f, Go start-up task %.1f ms, longest task observed %.0f ms",
+			run, s.Start, s.Reserved-s.Start, s.Interactive-s.Start, s.Interactive, s.CLS, s.GoRun, s.Longest)
+		if s.Reserved-s.Start > 50 {
+			t.Errorf("%s: the box was reserved %.1f ms after the loader started, budget 50 ms", run, s.Reserved-s.Start)
+		}
+		if s.CLS != 0 {
+			t.Errorf("%s: layout shift %.4f, want 0", run, s.CLS)
+		}
+	}
+}

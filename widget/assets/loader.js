@@ -24,7 +24,10 @@
   } catch (e) { sheet = null; }
   boxes.forEach(function (el) {
     el.__byline = 1;
-    var h = parseInt(el.getAttribute("data-height"), 10) || H;
+    /* The box keeps the size it has (the page's own form, or what its CSS
+       reserved), so nothing on the page moves; data-height chooses one. */
+    var h = parseInt(el.getAttribute("data-height"), 10) || el.offsetHeight;
+    if (!(h >= 160)) h = H;
     el.style.height = h + "px"; /* CSSOM, not a style attribute: CSP-safe */
     var root = el.attachShadow({ mode: "open" });
     if (sheet) root.adoptedStyleSheets = [sheet];
@@ -80,7 +83,7 @@
           boxes.forEach(function (el) { window.bylineMount(el.shadowRoot, opts(el)); });
         };
         /* Go's start-up is one long task: run it after the page has painted. */
-        setTimeout(function () { go.run(r.instance); }, 0);
+        setTimeout(function () { mark("byline:go"); go.run(r.instance); mark("byline:go-done"); }, 0);
       }).catch(function () { boxes.forEach(frame); });
     };
     document.head.appendChild(s);

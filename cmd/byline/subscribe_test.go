@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bylinehq/byline/content"
+)
+
+// TestSubscribeBadInput: every bad sign-up gets a clean, readable answer,
+// and the thirtieth in a minute is rate-limited; nothing bad is stored.
+func TestSubscribeBadInput(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "s.db")
+	a := newAppWith(t, &Config{DB: dbPath, PublicURL: "https://news.example.com", MinFill: time.Millisecond})
+	if err := a.svc.SavePartner(context.Background(), content.Partner{ID: "news", Name: "News", Origins: []string{"https://partner.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	token := func() string {
+		r := a.query(`{ widget(partner: "news", locale: "mn") { formToken headline locale } }`, nil)
+		var w struct{ FormToken, Headline, Locale string }
+		if err := json.Unmarshal(r.Data["widget"], &w); err != nil || w.Locale != "mn" || !strings.Contains(w.Headline, "холбоотой") {
+			t.Fatalf("widget: %s", r.Raw)
+		}
+		time.Sleep(5 * time.Millisecond)
+		return w.FormToken
+	}
+	const m = `mutation($in: SubscribeInput!) { subscribe(input: $in) { status message } }`
+	type payload struct{ Status, Message string }
+	sub := func(in map[string]any, origin string) (*gqlResponse, payload) {
+		t.Helper()
+		var h []string
+		if origin != "" {
+			h = []string{"Origin", origin}
+		}
+		r := a.query(m, map[string]any{"in": in}, h...)
+		var p payload
+		_ = json.Unmarshal(r.Data["subscribe"], &p)
+		return r, p
+	}
+	replayed := token()
+	sub(map[string]any{"email": "first@example.com", "partner": "news", "consent": true, "formToken": replayed}, "https://partner.example")
+
+	cases := []struct {
+		name   string
+		in     map[string]any
+		origin string
+		want   string
+	}{
+		{"invalid address", map[string]any{"email": "nope", "partner": "news", "consent": true}, "", "REJECTED"},
+		{"missing consent", map[string]any{"email": "a@example.com", "partner": "news", "consent": false}, "", "REJECTED"},
+		{"unknown partner", map[string]any{"email": "a@example.com", "partner": "nobody", "consent": true}, "", "REJECTED"},
+		{"forged token", map[string]any{"email": "a@example.com", "partner": "news", "consent": true, "formToken": "v1.1.x.y"}, "https://partner.example", "REJECTED"},
+		{"no token from a browser", map[string]any{"email": "a@example.com", "partner": "news", "consent": true}, "https://partner.example", "REJECTED"},
+		{"replayed token", map[string]any{"email": "b@example.com", "partner": "news", "consent": true, "formToken": replayed}, "https://partner.example", "REJECTED"},
+		{"100 KB email", map[string]any{"email": strings.Repeat("a", 100<<10) + "@example.com", "partner": "news", "consent": true}, "", "REJECTED"},
+		{"honeypot", map[string]any{"email": "bot@example.com", "partner": "news", "consent": true, "website": "http://spam.example"}, "", "PENDING_CONFIRMATION"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, p := sub(c.in, c.origin)
+			if r.Status != 200 || len(r.Errors) > 0 || p.Status != c.want || p.Message == "" {
+				t.Fatalf("%d %s", r.Status, trim(r.Raw))
+			}
+		})
+	}
+	limited := 0
+	for i := 0; i < 30; i++ {
+		r, _ := sub(map[string]any{"email": "rapid@example.com", "partner": "news", "consent": true}, "")
+		if r.Status != 200 {
+			t.Fatalf("rapid %d: status %d", i, r.Status)
+		}
+		if r.code() == "RATE_LIMITED" {
+			limited++
+		}
+	}
+	if limited < 20 {
+		t.Fatalf("30 rapid submissions: %d rate-limited", limited)
+	}
+	out, _, _ := runCLI(t, map[string]string{"BYLINE_DATABASE_URL": dbPath}, "subscribers", "export")
+	for _, bad := range []string{"bot@", "b@example.com", "aaaa", "a@example.com"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("export holds %q:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "first@example.com,news,PENDING_CONFIRMATION") {
+		t.Errorf("export:\n%s", out)
+	}
+}
