@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,4 +92,64 @@ func TestSubscribeBadInput(t *testing.T) {
 	if !strings.Contains(out, "first@example.com,news,PENDING_CONFIRMATION") {
 		t.Errorf("export:\n%s", out)
 	}
+}
+
+// TestNoJSForm: with JavaScript off, the snippet's plain form posts to
+// /widget/subscribe and gets a plain page; the link in the email confirms.
+func TestNoJSForm(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "f.db")
+	a := newAppWith(t, &Config{DB: dbPath, PublicURL: "https://news.example.com"})
+	if err := a.svc.SavePartner(context.Background(), content.Partner{ID: "news", Name: "News", Origins: []string{"https://partner.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	post := func(origin string, form url.Values) (int, string) {
+		req, _ := http.NewRequest("POST", a.srv.URL+"/widget/subscribe", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	ok := url.Values{"email": {"plain@example.com"}, "partner": {"news"}, "consent": {"yes"}, "page": {"https://partner.example/story"}}
+	if code, body := post("https://partner.example", ok); code != 200 || !strings.Contains(body, "check your inbox") || !strings.Contains(body, `href="https://partner.example/story"`) {
+		t.Fatalf("%d %s", code, body)
+	}
+	if code, _ := post("https://evil.example", url.Values{"email": {"evil@example.com"}, "partner": {"news"}, "consent": {"yes"}}); code != 400 {
+		t.Fatalf("a foreign origin's form: %d", code)
+	}
+	if code, body := post("https://partner.example", url.Values{"email": {"x@example.com"}, "partner": {"news"}}); code != 400 || !strings.Contains(body, "tick the box") {
+		t.Fatalf("no consent: %d %s", code, body)
+	}
+	// Deliver the outbox to a recorder and follow the link.
+	box := &recordSender{}
+	if _, err := a.svc.DeliverOutbox(context.Background(), box); err != nil || len(box.msgs) != 1 {
+		t.Fatalf("outbox: %v %v", box.msgs, err)
+	}
+	_, after, _ := strings.Cut(box.msgs[0].Body, "https://news.example.com/widget/confirm?token=")
+	link := a.srv.URL + "/widget/confirm?token=" + strings.Fields(after)[0]
+	for i, want := range []int{200, 400} { // single-use
+		resp, err := http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("confirm #%d: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+	out, _, _ := runCLI(t, map[string]string{"BYLINE_DATABASE_URL": dbPath}, "subscribers", "export")
+	if !strings.Contains(out, "plain@example.com,news,SUBSCRIBED,") || strings.Contains(out, "evil@") {
+		t.Fatalf("export:\n%s", out)
+	}
+}
+
+type recordSender struct{ msgs []content.Message }
+
+func (r *recordSender) Send(_ context.Context, m content.Message) error {
+	r.msgs = append(r.msgs, m)
+	return nil
 }
