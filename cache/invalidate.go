@@ -38,6 +38,21 @@ func (c *Cache) Invalidate(ctx context.Context, inv content.Invalidation) {
 	c.broadcast(ctx, inv)
 }
 
+// applyRemote applies another process's write: derived state first, then
+// the stamps.
+func (c *Cache) applyRemote(ctx context.Context, inv content.Invalidation) {
+	c.mu.Lock()
+	done := inv.ID != 0 && c.applied[inv.ID]
+	c.mu.Unlock()
+	if done {
+		return
+	}
+	if c.o.OnWrite != nil {
+		c.o.OnWrite(ctx, inv)
+	}
+	c.applyLocal(inv)
+}
+
 // applyLocal stamps tags in this process, once per log id.
 func (c *Cache) applyLocal(inv content.Invalidation) bool {
 	c.mu.Lock()
@@ -315,7 +330,7 @@ func (c *Cache) onMessage(ctx context.Context, m *redis.Message) {
 		if json.Unmarshal([]byte(m.Payload), &msg) != nil || msg.From == c.replica {
 			return
 		}
-		c.applyLocal(content.Invalidation{ID: msg.LogID, Tags: msg.Tags, At: msg.At})
+		c.applyRemote(ctx, content.Invalidation{ID: msg.LogID, Tags: msg.Tags, At: msg.At})
 		rc, cancel := c.rctx(ctx)
 		c.done(c.rdb.Publish(rc, c.key("invack"), msg.Nonce+" "+c.replica).Err())
 		cancel()
@@ -383,7 +398,7 @@ func (c *Cache) pollOnce(ctx context.Context) {
 		}
 	}
 	for _, inv := range rows {
-		c.applyLocal(inv)
+		c.applyRemote(ctx, inv)
 		if known >= 0 && inv.ID > known {
 			// Nobody stamped this write in Redis: do it for them.
 			_ = c.stampRedis(ctx, inv.Tags, inv.ID)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -26,6 +27,11 @@ type Service struct {
 	limiter  Limiter
 	partners partnerCache
 	sec      secret
+
+	relMu      sync.Mutex
+	related    *RelatedIndex  // nil until EnableRelatedIndex
+	relSeen    int64          // the newest logged write the poller has looked at
+	relApplied map[int64]bool // logged writes already applied to the index
 }
 
 // SetInvalidator tells the service whom to tell about committed writes.
@@ -33,6 +39,7 @@ func (s *Service) SetInvalidator(inv Invalidator) { s.inv = inv }
 
 // invalidated passes a committed write on to the cache, if there is one.
 func (s *Service) invalidated(ctx context.Context, inv *Invalidation) {
+	s.afterWrite(ctx, inv)
 	if s.inv != nil && inv.ID != 0 {
 		s.inv.Invalidate(ctx, *inv)
 	}
@@ -282,58 +289,17 @@ func relatedFirst(first int) error {
 }
 
 // Related ranks the stories a reader of a should see next: the editor's
-// pins first, then stories sharing tags and section, newest first on ties.
+// pins first, then the related-stories index's ranking.
 func (s *Service) Related(ctx context.Context, a *Article, first int) ([]*Article, error) {
 	if err := relatedFirst(first); err != nil {
 		return nil, err
 	}
-	now := s.cfg.Now()
-	out := make([]*Article, 0, first)
-	seen := map[int64]bool{a.ID: true}
-	// Candidates come through a's section and tags: a write to any article
-	// in them may change this list.
-	Record(ctx, ArticleTag(a.Slug), SectionTag(a.Section.Slug))
-	if _, err := s.TagsFor(ctx, []int64{a.ID}); err != nil {
-		return nil, fmt.Errorf("content: related to %q: %w", a.Slug, err)
+	stories, err := s.relatedStories(ctx, a, first)
+	out := make([]*Article, len(stories))
+	for i, r := range stories {
+		out[i] = r.Article
 	}
-	defer func() {
-		for _, r := range out {
-			Record(ctx, ArticleTag(r.Slug))
-		}
-	}()
-	pinned, err := s.store.Pinned(ctx, a.ID)
-	if err != nil {
-		return nil, fmt.Errorf("content: related pins of %q: %w", a.Slug, err)
-	}
-	for _, p := range pinned {
-		Record(ctx, ArticleTag(p))
-	}
-	if len(pinned) > 0 {
-		pins, err := s.store.PublicArticlesBySlug(ctx, pinned, now)
-		if err != nil {
-			return nil, fmt.Errorf("content: related pins of %q: %w", a.Slug, err)
-		}
-		for _, slug := range pinned {
-			if p := pins[slug]; p != nil && !seen[p.ID] && len(out) < first {
-				seen[p.ID] = true
-				out = append(out, p)
-			}
-		}
-	}
-	if len(out) == first {
-		return out, nil
-	}
-	cands, err := s.store.RelatedCandidates(ctx, a.ID, now, first+len(seen))
-	if err != nil {
-		return nil, fmt.Errorf("content: related to %q: %w", a.Slug, err)
-	}
-	for _, c := range cands {
-		if !seen[c.ID] && len(out) < first {
-			seen[c.ID] = true
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return out, err
 }
 
 // Authenticate checks an editor's bearer token.

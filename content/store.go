@@ -30,6 +30,9 @@ type Store interface {
 	// PublicArticlesBySlug returns the public articles among slugs.
 	PublicArticlesBySlug(ctx context.Context, slugs []string, now time.Time) (map[string]*Article, error)
 
+	// IndexDocs returns the related-stories index's view of the articles
+	// with the given slugs (all articles when slugs is nil).
+	IndexDocs(ctx context.Context, slugs []string) ([]RelatedDoc, error)
 	// Pinned returns the editor's pinned related slugs of article id.
 	Pinned(ctx context.Context, id int64) ([]string, error)
 

@@ -99,12 +99,23 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Article        func(childComplexity int, slug string) int
-		Articles       func(childComplexity int, first *int, after *string, section *string, tag *string, search *string) int
-		Breadcrumbs    func(childComplexity int, path string, maxLabelLength *int) int
-		RelatedStories func(childComplexity int, slug string, first *int) int
-		Sections       func(childComplexity int) int
-		Widget         func(childComplexity int, partner string, locale *string) int
+		Article          func(childComplexity int, slug string) int
+		Articles         func(childComplexity int, first *int, after *string, section *string, tag *string, search *string) int
+		Breadcrumbs      func(childComplexity int, path string, maxLabelLength *int) int
+		RelatedExplained func(childComplexity int, slug string, first *int) int
+		RelatedStories   func(childComplexity int, slug string, first *int) int
+		Sections         func(childComplexity int) int
+		Widget           func(childComplexity int, partner string, locale *string) int
+	}
+
+	RelatedStory struct {
+		Article     func(childComplexity int) int
+		Pinned      func(childComplexity int) int
+		Reasons     func(childComplexity int) int
+		SameSection func(childComplexity int) int
+		Score       func(childComplexity int) int
+		SharedTags  func(childComplexity int) int
+		SharedTerms func(childComplexity int) int
 	}
 
 	Section struct {
@@ -188,6 +199,7 @@ type QueryResolver interface {
 	Breadcrumbs(ctx context.Context, path string, maxLabelLength *int) ([]content.Breadcrumb, error)
 	RelatedStories(ctx context.Context, slug string, first *int) ([]content.Article, error)
 	Sections(ctx context.Context) ([]content.Section, error)
+	RelatedExplained(ctx context.Context, slug string, first *int) ([]content.RelatedStory, error)
 	Widget(ctx context.Context, partner string, locale *string) (*content.WidgetConfig, error)
 }
 
@@ -486,6 +498,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Breadcrumbs(childComplexity, args["path"].(string), args["maxLabelLength"].(*int)), true
 
+	case "Query.relatedExplained":
+		if e.ComplexityRoot.Query.RelatedExplained == nil {
+			break
+		}
+
+		args, err := ec.field_Query_relatedExplained_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RelatedExplained(childComplexity, args["slug"].(string), args["first"].(*int)), true
 	case "Query.relatedStories":
 		if e.ComplexityRoot.Query.RelatedStories == nil {
 			break
@@ -514,6 +537,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Widget(childComplexity, args["partner"].(string), args["locale"].(*string)), true
+
+	case "RelatedStory.article":
+		if e.ComplexityRoot.RelatedStory.Article == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedStory.Article(childComplexity), true
+	case "RelatedStory.pinned":
+		if e.ComplexityRoot.RelatedStory.Pinned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedStory.Pinned(childComplexity), true
+	case "RelatedStory.reasons":
+		if e.ComplexityRoot.RelatedStory.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedStory.Reasons(childComplexity), true
+	case "RelatedStory.sameSection":
+		if e.ComplexityRoot.RelatedStory.SameSection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedStory.SameSection(childComplexity), true
+	case "RelatedStory.score":
+		if e.ComplexityRoot.RelatedStory.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedStory.Score(childComplexity), true
+	case "RelatedStory.sharedTags":
+		if e.ComplexityRoot.RelatedStory.SharedTags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedStory.SharedTags(childComplexity), true
+	case "RelatedStory.sharedTerms":
+		if e.ComplexityRoot.RelatedStory.SharedTerms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RelatedStory.SharedTerms(childComplexity), true
 
 	case "Section.name":
 		if e.ComplexityRoot.Section.Name == nil {
@@ -824,6 +890,8 @@ type Query {
   "Stories a reader of this article should see next. first is 1..20; an unknown slug gives []."
   relatedStories(slug: String!, first: Int = 5): [Article!]! @cacheControl(maxAge: 300, staleWhileRevalidate: 60)
   sections: [Section!]! @cacheControl(maxAge: 3600, staleWhileRevalidate: 300)
+  "relatedStories with each story's score and the reasons it was chosen, for editors. first is 1..20."
+  relatedExplained(slug: String!, first: Int = 5): [RelatedStory!]! @cacheControl(maxAge: 300, staleWhileRevalidate: 60)
   "A partner's widget, in the reader's locale (en, mn; a BCP 47 tag or Accept-Language list); null for an unknown partner."
   widget(partner: ID!, locale: String): WidgetConfig
 }
@@ -835,6 +903,21 @@ type Mutation {
   deleteArticle(slug: String!): Boolean!
   "Signs a reader up (double opt-in). The answer never says whether the address was already subscribed."
   subscribe(input: SubscribeInput!): SubscribePayload!
+}
+
+"A related story and why it was chosen."
+type RelatedStory {
+  article: Article!
+  "0..1: words (BM25), rare shared tags and section, weighed and decayed by age; pins score 1."
+  score: Float!
+  pinned: Boolean!
+  sameSection: Boolean!
+  "Slugs of the tags both stories carry (tags on most stories do not count)."
+  sharedTags: [String!]!
+  "The source's most characteristic words that this story shares."
+  sharedTerms: [String!]!
+  "The above in an editor's words."
+  reasons: [String!]!
 }
 
 "The newsletter widget's configuration. Every field is safe to show; formToken is single-use."
@@ -1116,6 +1199,26 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RelatedStory(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "article":
+		return ec.fieldContext_RelatedStory_article(ctx, field)
+	case "score":
+		return ec.fieldContext_RelatedStory_score(ctx, field)
+	case "pinned":
+		return ec.fieldContext_RelatedStory_pinned(ctx, field)
+	case "sameSection":
+		return ec.fieldContext_RelatedStory_sameSection(ctx, field)
+	case "sharedTags":
+		return ec.fieldContext_RelatedStory_sharedTags(ctx, field)
+	case "sharedTerms":
+		return ec.fieldContext_RelatedStory_sharedTerms(ctx, field)
+	case "reasons":
+		return ec.fieldContext_RelatedStory_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RelatedStory", field.Name)
 }
 
 func (ec *executionContext) childFields_Section(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1501,6 +1604,28 @@ func (ec *executionContext) field_Query_breadcrumbs_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["maxLabelLength"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_relatedExplained_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "slug",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slug"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -2812,6 +2937,50 @@ func (ec *executionContext) fieldContext_Query_sections(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_relatedExplained(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_relatedExplained(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RelatedExplained(ctx, fc.Args["slug"].(string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []content.RelatedStory) graphql.Marshaler {
+			return ec.marshalNRelatedStory2ᚕgithubᚗcomᚋbylinehqᚋbylineᚋcontentᚐRelatedStoryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_relatedExplained(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RelatedStory(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_relatedExplained_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_widget(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2930,6 +3099,176 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RelatedStory_article(ctx context.Context, field graphql.CollectedField, obj *content.RelatedStory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedStory_article(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Article, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *content.Article) graphql.Marshaler {
+			return ec.marshalNArticle2ᚖgithubᚗcomᚋbylinehqᚋbylineᚋcontentᚐArticle(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedStory_article(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RelatedStory",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Article(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RelatedStory_score(ctx context.Context, field graphql.CollectedField, obj *content.RelatedStory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedStory_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedStory_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelatedStory", field, false, false, "Float")
+}
+
+func (ec *executionContext) _RelatedStory_pinned(ctx context.Context, field graphql.CollectedField, obj *content.RelatedStory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedStory_pinned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pinned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedStory_pinned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelatedStory", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RelatedStory_sameSection(ctx context.Context, field graphql.CollectedField, obj *content.RelatedStory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedStory_sameSection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SameSection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedStory_sameSection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelatedStory", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RelatedStory_sharedTags(ctx context.Context, field graphql.CollectedField, obj *content.RelatedStory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedStory_sharedTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SharedTags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedStory_sharedTags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelatedStory", field, false, false, "String")
+}
+
+func (ec *executionContext) _RelatedStory_sharedTerms(ctx context.Context, field graphql.CollectedField, obj *content.RelatedStory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedStory_sharedTerms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SharedTerms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedStory_sharedTerms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelatedStory", field, false, false, "String")
+}
+
+func (ec *executionContext) _RelatedStory_reasons(ctx context.Context, field graphql.CollectedField, obj *content.RelatedStory) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RelatedStory_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RelatedStory_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RelatedStory", field, true, false, "String")
 }
 
 func (ec *executionContext) _Section_slug(ctx context.Context, field graphql.CollectedField, obj *content.Section) (ret graphql.Marshaler) {
@@ -5490,6 +5829,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_sections(ctx, field)
 				})
+		case "relatedExplained":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_relatedExplained(ctx, field)
+				})
 		case "widget":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -5509,6 +5854,69 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var relatedStoryImplementors = []string{"RelatedStory"}
+
+func (ec *executionContext) _RelatedStory(ctx context.Context, sel ast.SelectionSet, obj *content.RelatedStory) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, relatedStoryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RelatedStory")
+		case "article":
+			out.Values[i] = ec._RelatedStory_article(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._RelatedStory_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pinned":
+			out.Values[i] = ec._RelatedStory_pinned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sameSection":
+			out.Values[i] = ec._RelatedStory_sameSection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sharedTags":
+			out.Values[i] = ec._RelatedStory_sharedTags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sharedTerms":
+			out.Values[i] = ec._RelatedStory_sharedTerms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._RelatedStory_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6355,6 +6763,20 @@ func (ec *executionContext) marshalNBreadcrumb2ᚕgithubᚗcomᚋbylinehqᚋbyli
 	return ret
 }
 
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) unmarshalNID2int64(ctx context.Context, v any) (int64, error) {
 	res, err := graphql.UnmarshalInt64(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6405,6 +6827,26 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋbylinehqᚋbyline
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRelatedStory2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐRelatedStory(ctx context.Context, sel ast.SelectionSet, v content.RelatedStory) graphql.Marshaler {
+	return ec._RelatedStory(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRelatedStory2ᚕgithubᚗcomᚋbylinehqᚋbylineᚋcontentᚐRelatedStoryᚄ(ctx context.Context, sel ast.SelectionSet, v []content.RelatedStory) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRelatedStory2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐRelatedStory(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNSection2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐSection(ctx context.Context, sel ast.SelectionSet, v content.Section) graphql.Marshaler {
 	return ec._Section(ctx, sel, &v)
 }
@@ -6445,6 +6887,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNSubscribeInput2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐSubscribeInput(ctx context.Context, v any) (content.SubscribeInput, error) {

@@ -68,6 +68,9 @@ func complexity(c *ComplexityRoot) {
 	c.Query.RelatedStories = func(child int, _ string, first *int) int {
 		return 1 + listSize(first, content.DefaultRelated, content.MaxRelated)*child
 	}
+	c.Query.RelatedExplained = func(child int, _ string, first *int) int {
+		return 1 + listSize(first, content.DefaultRelated, content.MaxRelated)*child
+	}
 	c.Article.Related = func(child int, first *int) int {
 		return 1 + listSize(first, content.DefaultRelated, content.MaxRelated)*child
 	}

@@ -121,6 +121,11 @@ func (r *queryResolver) Sections(ctx context.Context) ([]content.Section, error)
 	return r.Content.Sections(ctx)
 }
 
+// RelatedExplained is the resolver for the relatedExplained field.
+func (r *queryResolver) RelatedExplained(ctx context.Context, slug string, first *int) ([]content.RelatedStory, error) {
+	return r.Content.RelatedExplained(ctx, slug, intOr(first, content.DefaultRelated))
+}
+
 // Widget is the resolver for the widget field.
 func (r *queryResolver) Widget(ctx context.Context, partner string, locale *string) (*content.WidgetConfig, error) {
 	return r.Content.Widget(ctx, partner, strOr(locale))

@@ -329,3 +329,57 @@ func (s *DB) RelatedCandidates(ctx context.Context, id int64, now time.Time, lim
 	}
 	return list, nil
 }
+
+// IndexDocs returns what the related-stories index needs of the articles
+// with the given slugs, or of every article when slugs is nil.
+func (s *DB) IndexDocs(ctx context.Context, slugs []string) ([]content.RelatedDoc, error) {
+	q := "SELECT a.id, a.slug, a.section_slug, a.published_ms, a.title, a.summary, a.body FROM articles a"
+	var args []any
+	if slugs != nil {
+		if len(slugs) == 0 {
+			return nil, nil
+		}
+		q += " WHERE a.slug IN (" + placeholders(len(slugs)) + ")"
+		args = anys(slugs)
+	}
+	rows, err := s.query(ctx, q+" ORDER BY a.id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: index docs: %w", err)
+	}
+	var (
+		docs []content.RelatedDoc
+		ids  []int64
+	)
+	for rows.Next() {
+		var (
+			d             content.RelatedDoc
+			published     sql.NullInt64
+			summary, body string
+		)
+		if err := rows.Scan(&d.ID, &d.Slug, &d.Section, &published, &d.Title, &summary, &body); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: index docs: %w", err)
+		}
+		if published.Valid {
+			t := time.UnixMilli(published.Int64).UTC()
+			d.Published = &t
+		}
+		d.Text = summary + " " + content.PlainText(body)
+		docs = append(docs, d)
+		ids = append(ids, d.ID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	tags, err := s.TagsFor(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range docs {
+		for _, t := range tags[docs[i].ID] {
+			docs[i].Tags = append(docs[i].Tags, t.Slug)
+		}
+	}
+	return docs, nil
+}

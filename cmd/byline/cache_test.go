@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/graph"
 	"github.com/bylinehq/byline/internal/testenv"
 )
@@ -31,6 +32,9 @@ func gateway(t *testing.T, cfg Config) *testApp {
 		t.Fatal(err)
 	}
 	if err := seedIfEmpty(ctx, a.svc, log); err != nil {
+		t.Fatal(err)
+	}
+	if err := startRelated(ctx, a.svc, content.DefaultRankConfig(), log); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan struct{})
@@ -174,4 +178,47 @@ func TestPersistedQueryOverGET(t *testing.T) {
 	if body := get(t, bad); !strings.Contains(body, "errors") {
 		t.Fatalf("wrong hash accepted: %s", body)
 	}
+}
+
+// TestRelatedFollowsWritesOnEveryReplica: a story written on one gateway
+// shows in the seed's related list on another within seconds, and leaves
+// it when deleted; no restart.
+func TestRelatedFollowsWritesOnEveryReplica(t *testing.T) {
+	cfg := Config{DB: testenv.PostgresSchema(t), Redis: "redis://" + testenv.Redis(t), Prefix: testenv.RandomName("t") + ":", PublicURL: "https://news.example.com"}
+	a, b := gateway(t, cfg), gateway(t, cfg)
+	related := func(g *testApp) string {
+		r := g.query(`query($s: String!) { relatedStories(slug: $s, first: 3) { slug } }`, map[string]any{"s": seedSlug})
+		return string(r.Data["relatedStories"])
+	}
+	before := related(b)
+	token, _ := a.svc.CreateKey(context.Background(), "desk")
+	r := a.query(`mutation($in: ArticleInput!) { upsertArticle(input: $in) { slug } }`, map[string]any{"in": map[string]any{
+		"slug": "us-mongolia-rare-earths-partnership", "section": "News",
+		"title":   "Mongolia Prime Minister and USA deepen rare earths partnership",
+		"summary": "A follow-up to the Prime Minister's official visit to the USA on rare earths and critical minerals.",
+		"body":    "The Prime Minister's official visit to the USA led to a rare earths and critical minerals partnership with the United States, an Open Skies agreement and an economic cooperation roadmap.",
+		"tags":    []string{"Mongolia", "United States", "Rare earths", "Critical minerals", "Diplomacy"},
+	}}, "Authorization", "Bearer "+token)
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	waitUntil := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: gateway b still serves %s", what, related(b))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitUntil("after the upsert", func() bool { return strings.Contains(related(b), "us-mongolia-rare-earths-partnership") })
+	if !strings.Contains(related(a), "us-mongolia-rare-earths-partnership") {
+		t.Fatalf("the writer's own related list: %s", related(a))
+	}
+	r = a.query(`mutation { deleteArticle(slug: "us-mongolia-rare-earths-partnership") }`, nil, "Authorization", "Bearer "+token)
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	waitUntil("after the delete", func() bool { return related(b) == before })
 }

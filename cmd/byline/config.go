@@ -2,8 +2,10 @@ package main
 
 import (
 	"errors"
+
 	"flag"
 	"fmt"
+	"github.com/bylinehq/byline/content"
 	"io"
 	"log/slog"
 	"net/url"
@@ -20,6 +22,7 @@ type Config struct {
 	Prefix    string
 	NoCache   bool
 	MinFill   time.Duration // how fast a sign-up may come (tests shorten it)
+	Rank      content.RankConfig
 	SMTP      string
 	PublicURL string
 	LogLevel  slog.Level
@@ -53,6 +56,12 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 		"the origin readers and the widget reach this gateway at; default http://localhost<addr> [BYLINE_PUBLIC_URL]")
 	fs.StringVar(&cfg.SMTP, "smtp", getenv("BYLINE_SMTP_URL"), "SMTP relay for confirmation emails, smtp://user:pass@host:587?from=news@example.com; empty = log them [BYLINE_SMTP_URL]")
 	fs.BoolVar(&cfg.NoCache, "no-cache", getenv("BYLINE_NO_CACHE") != "", "serve every request from the database (for debugging and benchmarks) [BYLINE_NO_CACHE]")
+	cfg.Rank = content.DefaultRankConfig()
+	fs.DurationVar(&cfg.Rank.HalfLife, "related-half-life", cfg.Rank.HalfLife, "related stories: age at which recency counts half")
+	fs.Float64Var(&cfg.Rank.MinScore, "related-min-score", cfg.Rank.MinScore, "related stories: the least score shown (0..1)")
+	fs.Float64Var(&cfg.Rank.TextWeight, "related-text-weight", cfg.Rank.TextWeight, "related stories: weight of shared words")
+	fs.Float64Var(&cfg.Rank.TagWeight, "related-tag-weight", cfg.Rank.TagWeight, "related stories: weight of shared tags")
+	fs.Float64Var(&cfg.Rank.SectionWeight, "related-section-weight", cfg.Rank.SectionWeight, "related stories: weight of the same section")
 	fs.DurationVar(&cfg.Drain, "drain", 20*time.Second, "how long shutdown waits for in-flight requests")
 	fs.TextVar(&cfg.LogLevel, "log-level", levelOr(getenv("BYLINE_LOG_LEVEL")), "debug, info, warn or error [BYLINE_LOG_LEVEL]")
 }

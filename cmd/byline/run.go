@@ -137,6 +137,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	}
 	a.cache = cache.New(cache.Options{
 		Redis: a.rdb, Prefix: cfg.Prefix, SchemaVersion: graph.SchemaVersion(), Log: db, Logger: log, Metrics: a.reg,
+		OnWrite: svc.ApplyWrite,
 	})
 	svc.SetInvalidator(a.cache)
 	svc.SetLimiter(a.cache.Limiter())
@@ -180,9 +181,25 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopCache()
 	go a.cache.Run(cctx)
 	go deliver(cctx, a.svc, sender, log)
+	if err := startRelated(cctx, a.svc, cfg.Rank, log); err != nil {
+		return err
+	}
 	h := newHandler(a, log, graph.Options{}, !cfg.NoCache)
 	log.Info("byline starting", "version", version(), "db", a.db.Engine(), "redis", cfg.Redis != "", "public_url", cfg.PublicURL)
 	return server.Run(ctx, log, cfg.Addr, h, cfg.Drain)
+}
+
+// startRelated builds the related-stories index and keeps it current with
+// writes made anywhere (other replicas, the CLI).
+func startRelated(ctx context.Context, svc *content.Service, rank content.RankConfig, log *slog.Logger) error {
+	took, err := svc.EnableRelatedIndex(ctx, rank)
+	if err != nil {
+		return fmt.Errorf("related index: %w", err)
+	}
+	n, size := svc.RelatedIndexStats()
+	log.Info("related index built", "stories", n, "took", took.Round(time.Millisecond), "bytes_estimate", size)
+	go svc.WatchRelatedIndex(ctx, time.Second, log)
+	return nil
 }
 
 // deliver drains the outbox every second until ctx ends.

@@ -1,0 +1,245 @@
+package content
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// RelatedStory is one related story and why it was chosen.
+type RelatedStory struct {
+	Article *Article
+	Explained
+}
+
+// Reasons says, in an editor's words, why the story is there.
+func (r RelatedStory) Reasons() []string {
+	var out []string
+	if r.Pinned {
+		out = append(out, "pinned by an editor")
+	}
+	if len(r.SharedTags) > 0 {
+		out = append(out, "shared tags: "+strings.Join(r.SharedTags, ", "))
+	}
+	if len(r.SharedTerms) > 0 {
+		out = append(out, "key shared words: "+strings.Join(r.SharedTerms, ", "))
+	}
+	if r.SameSection && r.Article != nil {
+		out = append(out, "same section: "+r.Article.Section.Name)
+	}
+	return out
+}
+
+// EnableRelatedIndex builds the related-stories index from the store and
+// ranks with it from then on (until then, and without it, the SQL ranking
+// by shared tags and section serves).
+func (s *Service) EnableRelatedIndex(ctx context.Context, cfg RankConfig) (time.Duration, error) {
+	start := time.Now()
+	idx := NewRelatedIndex(cfg)
+	last, err := s.store.LastInvalidation(ctx)
+	if err != nil {
+		return 0, err
+	}
+	docs, err := s.store.IndexDocs(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("content: related index: %w", err)
+	}
+	idx.PutAll(docs)
+	s.relMu.Lock()
+	s.related, s.relSeen = idx, last
+	s.relMu.Unlock()
+	return time.Since(start), nil
+}
+
+// RelatedIndexStats reports the index's size, for logs.
+func (s *Service) RelatedIndexStats() (stories, bytes int) {
+	idx := s.relatedIndex()
+	if idx == nil {
+		return 0, 0
+	}
+	return idx.Len(), idx.MemoryEstimate()
+}
+
+func (s *Service) relatedIndex() *RelatedIndex {
+	s.relMu.Lock()
+	defer s.relMu.Unlock()
+	return s.related
+}
+
+// reindex brings the index up to date with writes: by slug, or all of it
+// for a bulk import (the tag every response carries).
+func (s *Service) reindex(ctx context.Context, tags []string) error {
+	idx := s.relatedIndex()
+	if idx == nil {
+		return nil
+	}
+	var slugs []string
+	for _, t := range tags {
+		if t == TagAll {
+			_, err := s.EnableRelatedIndex(ctx, idx.cfg)
+			return err
+		}
+		if slug, ok := strings.CutPrefix(t, "Article:"); ok {
+			slugs = append(slugs, slug)
+		}
+	}
+	if len(slugs) == 0 {
+		return nil
+	}
+	docs, err := s.store.IndexDocs(ctx, slugs)
+	if err != nil {
+		return fmt.Errorf("content: reindex: %w", err)
+	}
+	found := map[string]bool{}
+	for _, d := range docs {
+		found[d.Slug] = true
+		idx.Put(d)
+	}
+	for _, slug := range slugs {
+		if !found[slug] {
+			idx.Remove(slug)
+		}
+	}
+	return nil
+}
+
+// WatchRelatedIndex applies the writes other processes log (other replicas,
+// the CLI) to this process's index, every interval, until ctx ends: a write
+// anywhere changes related lists everywhere within seconds.
+func (s *Service) WatchRelatedIndex(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.relMu.Lock()
+		after := s.relSeen
+		s.relMu.Unlock()
+		rows, err := s.store.Invalidations(ctx, after, 1000)
+		if err != nil {
+			log.Warn("related index: poll", "err", err)
+			continue
+		}
+		for _, inv := range rows {
+			s.relMu.Lock()
+			done := s.relApplied[inv.ID]
+			s.relMu.Unlock()
+			if !done {
+				if err := s.reindex(ctx, inv.Tags); err != nil {
+					log.Warn("related index: reindex", "err", err)
+				}
+			}
+			s.relMu.Lock()
+			s.relSeen = max(s.relSeen, inv.ID)
+			s.relMu.Unlock()
+		}
+	}
+}
+
+// afterWrite updates this process's index at once (read-your-writes).
+func (s *Service) afterWrite(ctx context.Context, inv *Invalidation) {
+	s.ApplyWrite(ctx, *inv)
+}
+
+// ApplyWrite brings derived state (the related-stories index) up to date
+// with a committed write, once per logged write.
+func (s *Service) ApplyWrite(ctx context.Context, inv Invalidation) {
+	if s.relatedIndex() == nil {
+		return
+	}
+	s.relMu.Lock()
+	done := inv.ID != 0 && s.relApplied[inv.ID]
+	if s.relApplied == nil || len(s.relApplied) > 10000 {
+		s.relApplied = map[int64]bool{}
+	}
+	s.relApplied[inv.ID] = true
+	s.relMu.Unlock()
+	if done {
+		return
+	}
+	_ = s.reindex(ctx, inv.Tags)
+}
+
+// RelatedExplained is Related with each story's score and reasons.
+func (s *Service) RelatedExplained(ctx context.Context, slug string, first int) ([]RelatedStory, error) {
+	if err := relatedFirst(first); err != nil {
+		return nil, err
+	}
+	a, err := s.Article(ctx, slug)
+	if err != nil || a == nil {
+		return []RelatedStory{}, err
+	}
+	return s.relatedStories(ctx, a, first)
+}
+
+// relatedStories ranks: pins first, then the index's ranking (or, without
+// an index, the SQL ranking by shared tags and section).
+func (s *Service) relatedStories(ctx context.Context, a *Article, first int) ([]RelatedStory, error) {
+	now := s.cfg.Now()
+	out := make([]RelatedStory, 0, first)
+	seen := map[int64]bool{a.ID: true}
+	// Any write may change a ranking by words: every write stamps this.
+	Record(ctx, ArticleTag(a.Slug), SectionTag(a.Section.Slug), ListArticles)
+	defer func() {
+		for _, r := range out {
+			Record(ctx, ArticleTag(r.Article.Slug))
+		}
+	}()
+	pinned, err := s.store.Pinned(ctx, a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("content: related pins of %q: %w", a.Slug, err)
+	}
+	if len(pinned) > 0 {
+		for _, p := range pinned {
+			Record(ctx, ArticleTag(p))
+		}
+		pins, err := s.store.PublicArticlesBySlug(ctx, pinned, now)
+		if err != nil {
+			return nil, fmt.Errorf("content: related pins of %q: %w", a.Slug, err)
+		}
+		for _, slug := range pinned {
+			if p := pins[slug]; p != nil && !seen[p.ID] && len(out) < first {
+				seen[p.ID] = true
+				out = append(out, RelatedStory{Article: p, Explained: Explained{Slug: p.Slug, ID: p.ID, Pinned: true, Score: 1}})
+			}
+		}
+	}
+	if len(out) == first {
+		return out, nil
+	}
+	idx := s.relatedIndex()
+	if idx == nil {
+		cands, err := s.store.RelatedCandidates(ctx, a.ID, now, first+len(seen))
+		if err != nil {
+			return nil, fmt.Errorf("content: related to %q: %w", a.Slug, err)
+		}
+		for _, c := range cands {
+			if !seen[c.ID] && len(out) < first {
+				seen[c.ID] = true
+				out = append(out, RelatedStory{Article: c, Explained: Explained{Slug: c.Slug, ID: c.ID, SameSection: c.Section.Slug == a.Section.Slug}})
+			}
+		}
+		return out, nil
+	}
+	ranked := idx.Rank(a.Slug, first+len(seen), now)
+	ids := make([]int64, 0, len(ranked))
+	for _, r := range ranked {
+		ids = append(ids, r.ID)
+	}
+	arts, err := s.store.ArticlesByID(ctx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("content: related to %q: %w", a.Slug, err)
+	}
+	for _, r := range ranked {
+		if art := arts[r.ID]; art != nil && art.IsPublic(now) && !seen[r.ID] && len(out) < first {
+			seen[r.ID] = true
+			out = append(out, RelatedStory{Article: art, Explained: r})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,595 @@
+package content
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// RelatedDoc is what the related-stories index knows of an article.
+type RelatedDoc struct {
+	ID        int64
+	Slug      string
+	Section   string
+	Tags      []string // slugs
+	Published *time.Time
+	Title     string
+	Text      string // summary and body as plain text
+}
+
+// RankConfig weighs the ranking. The defaults are those the evaluation
+// (make eval-related) measured best; see bench/RESULTS.md.
+type RankConfig struct {
+	TextWeight, TagWeight, SectionWeight float64
+	HalfLife                             time.Duration // recency decay
+	RecencyFloor                         float64       // the weight an old story keeps, 0..1
+	MinScore                             float64       // below it a story is not shown
+	TagCardinality                       float64       // tags on more than this share of stories are ignored
+	TermCardinality                      float64       // likewise for words
+	QueryTerms                           int           // the source's most characteristic words used
+	DocTerms                             int           // words kept per story in the index
+	TitleBoost                           int           // a title word counts this many times
+	MaxTitleSimilarity                   float64       // near-duplicate titles above it are dropped
+}
+
+// DefaultRankConfig is the configuration the evaluation chose.
+func DefaultRankConfig() RankConfig {
+	return RankConfig{
+		TextWeight: 0.6, TagWeight: 0.3, SectionWeight: 0.1,
+		HalfLife: 365 * 24 * time.Hour, RecencyFloor: 0.7, MinScore: 0.12,
+		TagCardinality: 0.2, TermCardinality: 0.3,
+		QueryTerms: 24, DocTerms: 64, TitleBoost: 3, MaxTitleSimilarity: 0.6,
+	}
+}
+
+// rdoc is one indexed story.
+type rdoc struct {
+	id        int64
+	slug      string
+	section   string
+	tags      []string
+	published int64 // unix ms; 0: not public
+	title     []string
+	terms     map[string]float32 // the story's kept words, term frequency (title boosted)
+	length    float32            // sum of kept term frequencies
+}
+
+// posting is one story's entry under a word: its BM25 term-frequency
+// component, fixed when the story is indexed.
+type posting struct {
+	doc    int32
+	impact float32
+}
+
+// plist is a posting list whose head (up to sorted) is ordered by impact,
+// highest first, and whose tail holds recent additions. A ranking reads
+// only the head's best scanLimit entries and the tail: the stories where a
+// word matters most. That bounds a ranking's cost whatever the corpus size.
+type plist struct {
+	list   []posting
+	sorted int
+}
+
+// tlist is a tag's stories, the head ordered newest first.
+type tlist struct {
+	list   []int32
+	sorted int
+}
+
+// scanLimit is how many of a list's best entries a ranking reads.
+const scanLimit = 1000
+
+// RelatedIndex ranks related stories without scanning the corpus: an
+// inverted index from words and tags to stories, updated one story at a
+// time on every write.
+type RelatedIndex struct {
+	cfg RankConfig
+
+	mu      sync.RWMutex
+	docs    []*rdoc // by internal number; nil where a story was removed
+	free    []int32
+	bySlug  map[string]int32
+	terms   map[string]*plist
+	tags    map[string]*tlist
+	df      map[string]int // in how many stories a word is kept
+	live    int
+	sumLen  float64
+	scratch sync.Pool
+}
+
+// NewRelatedIndex makes an empty index.
+func NewRelatedIndex(cfg RankConfig) *RelatedIndex {
+	return &RelatedIndex{cfg: cfg, bySlug: map[string]int32{}, terms: map[string]*plist{},
+		tags: map[string]*tlist{}, df: map[string]int{}}
+}
+
+// Len is the number of indexed stories.
+func (x *RelatedIndex) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.live
+}
+
+// Put adds a story or replaces what the index knew of it.
+func (x *RelatedIndex) Put(d RelatedDoc) {
+	r := x.analyse(d)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.putLocked(d, r, tailLimit)
+}
+
+// tailLimit is how long a list's unsorted tail may grow before it is sorted
+// in: small, so a ranking's reads stay bounded between rebuilds.
+const tailLimit = 256
+
+// PutAll indexes many stories at once (start-up, imports), sorting each
+// list once at the end instead of as it grows.
+func (x *RelatedIndex) PutAll(docs []RelatedDoc) {
+	rs := make([]*rdoc, len(docs))
+	for i, d := range docs {
+		rs[i] = x.analyse(d)
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i, d := range docs {
+		x.putLocked(d, rs[i], -1)
+	}
+	for _, pl := range x.terms {
+		x.sortTerm(pl)
+	}
+	for _, tl := range x.tags {
+		x.sortTag(tl)
+	}
+}
+
+func (x *RelatedIndex) sortTerm(pl *plist) {
+	slices.SortFunc(pl.list, func(p, q posting) int { return cmpDesc(p.impact, q.impact, p.doc, q.doc) })
+	pl.sorted = len(pl.list)
+}
+
+func (x *RelatedIndex) sortTag(tl *tlist) {
+	slices.SortFunc(tl.list, func(p, q int32) int {
+		return cmpDesc(float32(x.docs[p].published), float32(x.docs[q].published), p, q)
+	})
+	tl.sorted = len(tl.list)
+}
+
+// putLocked adds r; a list whose tail passes limit (≥ 0) is sorted.
+func (x *RelatedIndex) putLocked(d RelatedDoc, r *rdoc, limit int) {
+	if n, ok := x.bySlug[d.Slug]; ok {
+		x.removeLocked(n)
+	}
+	var n int32
+	if k := len(x.free); k > 0 {
+		n, x.free = x.free[k-1], x.free[:k-1]
+		x.docs[n] = r
+	} else {
+		n = int32(len(x.docs))
+		x.docs = append(x.docs, r)
+	}
+	x.bySlug[d.Slug] = n
+	x.live++
+	x.sumLen += float64(r.length)
+	avg := float32(x.sumLen / float64(x.live))
+	const k1, b = 1.2, 0.75
+	for t, tf := range r.terms {
+		pl := x.terms[t]
+		if pl == nil {
+			pl = &plist{}
+			x.terms[t] = pl
+		}
+		pl.list = append(pl.list, posting{doc: n, impact: tf * (k1 + 1) / (tf + k1*(1-b+b*r.length/avg))})
+		if limit >= 0 && len(pl.list)-pl.sorted > limit {
+			x.sortTerm(pl)
+		}
+	}
+	for _, t := range r.tags {
+		tl := x.tags[t]
+		if tl == nil {
+			tl = &tlist{}
+			x.tags[t] = tl
+		}
+		tl.list = append(tl.list, n)
+		if limit >= 0 && len(tl.list)-tl.sorted > limit {
+			x.sortTag(tl)
+		}
+	}
+}
+
+// cmpDesc orders by value, highest first, then by number.
+func cmpDesc(a, b float32, i, j int32) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return int(i - j)
+}
+
+// Remove forgets a story.
+func (x *RelatedIndex) Remove(slug string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if n, ok := x.bySlug[slug]; ok {
+		x.removeLocked(n)
+	}
+}
+
+func (x *RelatedIndex) removeLocked(n int32) {
+	r := x.docs[n]
+	for t := range r.terms {
+		pl := x.terms[t]
+		if i := slices.IndexFunc(pl.list, func(p posting) bool { return p.doc == n }); i >= 0 {
+			pl.list = slices.Delete(pl.list, i, i+1) // order kept
+			if i < pl.sorted {
+				pl.sorted--
+			}
+		}
+		if len(pl.list) == 0 {
+			delete(x.terms, t)
+		}
+	}
+	for _, t := range r.tags {
+		tl := x.tags[t]
+		if i := slices.Index(tl.list, n); i >= 0 {
+			tl.list = slices.Delete(tl.list, i, i+1)
+			if i < tl.sorted {
+				tl.sorted--
+			}
+		}
+		if len(tl.list) == 0 {
+			delete(x.tags, t)
+		}
+	}
+	for t := range r.terms {
+		if x.df[t]--; x.df[t] <= 0 {
+			delete(x.df, t)
+		}
+	}
+	x.live--
+	x.sumLen -= float64(r.length)
+	x.docs[n] = nil
+	delete(x.bySlug, r.slug)
+	x.free = append(x.free, n)
+}
+
+// analyse tokenises a story and keeps its most characteristic words.
+func (x *RelatedIndex) analyse(d RelatedDoc) *rdoc {
+	r := &rdoc{id: d.ID, slug: d.Slug, section: d.Section, tags: d.Tags, title: Tokens(d.Title)}
+	if d.Published != nil {
+		r.published = d.Published.UnixMilli()
+	}
+	tf := map[string]float32{}
+	for _, t := range r.title {
+		tf[t] += float32(x.cfg.TitleBoost)
+	}
+	for _, t := range Tokens(d.Text) {
+		tf[t]++
+	}
+	x.mu.RLock()
+	n := x.live + 1
+	type kv struct {
+		t string
+		w float64
+	}
+	ranked := make([]kv, 0, len(tf))
+	for t, f := range tf {
+		ranked = append(ranked, kv{t, float64(f) * math.Log(1+float64(n)/float64(x.df[t]+1))})
+	}
+	x.mu.RUnlock()
+	sort.Slice(ranked, func(i, j int) bool {
+		return ranked[i].w > ranked[j].w || ranked[i].w == ranked[j].w && ranked[i].t < ranked[j].t
+	})
+	if len(ranked) > x.cfg.DocTerms {
+		ranked = ranked[:x.cfg.DocTerms]
+	}
+	r.terms = make(map[string]float32, len(ranked))
+	for _, kv := range ranked {
+		r.terms[kv.t] = tf[kv.t]
+		r.length += tf[kv.t]
+	}
+	// df over the kept words: what the index can match on.
+	x.mu.Lock()
+	for t := range r.terms {
+		x.df[t]++
+	}
+	x.mu.Unlock()
+	return r
+}
+
+// Explained is one ranked story with the reasons for it.
+type Explained struct {
+	Slug        string
+	ID          int64
+	Score       float64
+	SharedTags  []string
+	SharedTerms []string
+	SameSection bool
+	Pinned      bool
+}
+
+// scratch holds one ranking's per-story sums, reused across rankings.
+type scratch struct {
+	text  []float32
+	tag   []float32
+	seen  []int32
+	cands []cand
+	vals  []float64
+}
+
+type cand struct {
+	d     int32
+	score float64
+}
+
+// Rank returns up to first stories related to slug, best first, among
+// those public at now. It touches only the postings of the story's words
+// and tags: its cost follows those lists, not the corpus.
+func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	src, ok := x.bySlug[slug]
+	if !ok {
+		return nil
+	}
+	a := x.docs[src]
+	sc, _ := x.scratch.Get().(*scratch)
+	if sc == nil || len(sc.text) < len(x.docs) {
+		size := len(x.docs) + len(x.docs)/4 + 16
+		sc = &scratch{text: make([]float32, size), tag: make([]float32, size)}
+	}
+	defer func() {
+		for _, d := range sc.seen {
+			sc.text[d], sc.tag[d] = 0, 0
+		}
+		sc.seen = sc.seen[:0]
+		x.scratch.Put(sc)
+	}()
+	touch := func(d int32) {
+		if sc.text[d] == 0 && sc.tag[d] == 0 {
+			sc.seen = append(sc.seen, d)
+		}
+	}
+	n := float64(x.live)
+	nowMS := now.UnixMilli()
+
+	// Words: BM25 of each candidate against the source's most
+	// characteristic words, normalised by the source's own score.
+	q := x.queryTerms(a)
+	var self float32
+	for _, qt := range q {
+		idf := float32(math.Log(1 + (n-float64(x.df[qt.t])+0.5)/(float64(x.df[qt.t])+0.5)))
+		if float64(x.df[qt.t]) > x.cfg.TermCardinality*n && n > 20 {
+			continue
+		}
+		pl := x.terms[qt.t]
+		if pl == nil {
+			continue
+		}
+		if w := a.terms[qt.t]; w > 0 {
+			self += qt.w * idf * float32(1) // the source against itself: its best possible match
+		}
+		visit := func(p posting) {
+			if p.doc == src {
+				return
+			}
+			touch(p.doc)
+			sc.text[p.doc] += qt.w * idf * p.impact
+		}
+		for _, p := range pl.list[:min(pl.sorted, scanLimit)] {
+			visit(p)
+		}
+		for _, p := range pl.list[pl.sorted:] {
+			visit(p)
+		}
+	}
+	// Tags: shared tags weighted by rarity; common ones ignored.
+	var tagTotal float32
+	for _, t := range a.tags {
+		tl := x.tags[t]
+		if tl == nil || float64(len(tl.list)) > x.cfg.TagCardinality*n && n > 20 {
+			continue
+		}
+		idf := float32(math.Log(1 + n/float64(len(tl.list))))
+		tagTotal += idf
+		visit := func(d int32) {
+			if d != src {
+				touch(d)
+				sc.tag[d] += idf
+			}
+		}
+		for _, d := range tl.list[:min(tl.sorted, scanLimit)] {
+			visit(d)
+		}
+		for _, d := range tl.list[tl.sorted:] {
+			visit(d)
+		}
+	}
+	cands := sc.cands[:0]
+	defer func() { sc.cands = cands[:0] }()
+	for _, d := range sc.seen {
+		doc := x.docs[d]
+		if doc == nil || doc.published == 0 || doc.published > nowMS {
+			continue
+		}
+		var text, tag, sec float64
+		if self > 0 {
+			text = math.Min(1, float64(sc.text[d]/self))
+		}
+		if tagTotal > 0 {
+			tag = float64(sc.tag[d] / tagTotal)
+		}
+		if doc.section == a.section {
+			sec = 1
+		}
+		base := x.cfg.TextWeight*text + x.cfg.TagWeight*tag + x.cfg.SectionWeight*sec
+		if base < x.cfg.MinScore {
+			continue // recency only lowers a score
+		}
+		age := float64(nowMS-doc.published) / float64(x.cfg.HalfLife.Milliseconds())
+		s := base * (x.cfg.RecencyFloor + (1-x.cfg.RecencyFloor)*math.Exp2(-age))
+		if s >= x.cfg.MinScore {
+			cands = append(cands, cand{d, s})
+		}
+	}
+	// Only the best few need ordering (diversity may skip some).
+	better := func(i, j cand) bool {
+		if i.score != j.score {
+			return i.score > j.score
+		}
+		return x.docs[i.d].published > x.docs[j.d].published
+	}
+	keep := first * 8
+	if len(cands) > keep*4 {
+		sc.vals = sc.vals[:0]
+		for _, c := range cands {
+			sc.vals = append(sc.vals, c.score)
+		}
+		threshold := kth(sc.vals, keep)
+		kept := cands[:0]
+		for _, c := range cands {
+			if c.score >= threshold {
+				kept = append(kept, c)
+			}
+		}
+		cands = kept
+	}
+	sort.Slice(cands, func(i, j int) bool { return better(cands[i], cands[j]) })
+	var out []Explained
+	var chosen [][]string
+	for _, c := range cands {
+		if len(out) == first {
+			break
+		}
+		doc := x.docs[c.d]
+		if nearDuplicate(doc.title, a.title, x.cfg.MaxTitleSimilarity) || slices.ContainsFunc(chosen, func(t []string) bool {
+			return nearDuplicate(doc.title, t, x.cfg.MaxTitleSimilarity)
+		}) {
+			continue // diversity: no two stories with nearly the same title
+		}
+		chosen = append(chosen, doc.title)
+		out = append(out, x.explain(a, doc, q, c.score))
+	}
+	return out
+}
+
+type qterm struct {
+	t string
+	w float32
+}
+
+// queryTerms are the source's most characteristic words, by tf-idf.
+func (x *RelatedIndex) queryTerms(a *rdoc) []qterm {
+	n := float64(x.live)
+	q := make([]qterm, 0, len(a.terms))
+	for t, tf := range a.terms {
+		q = append(q, qterm{t, tf * float32(math.Log(1+n/float64(x.df[t]+1)))})
+	}
+	sort.Slice(q, func(i, j int) bool { return q[i].w > q[j].w || q[i].w == q[j].w && q[i].t < q[j].t })
+	if len(q) > x.cfg.QueryTerms {
+		q = q[:x.cfg.QueryTerms]
+	}
+	// Query weights relative to the strongest: a long story does not
+	// outweigh a short one.
+	if len(q) > 0 && q[0].w > 0 {
+		top := q[0].w
+		for i := range q {
+			q[i].w /= top
+		}
+	}
+	return q
+}
+
+func (x *RelatedIndex) explain(a, d *rdoc, q []qterm, score float64) Explained {
+	e := Explained{Slug: d.slug, ID: d.id, Score: math.Round(score*1000) / 1000, SameSection: a.section == d.section}
+	for _, t := range a.tags {
+		if slices.Contains(d.tags, t) {
+			e.SharedTags = append(e.SharedTags, t)
+		}
+	}
+	for _, qt := range q {
+		if _, ok := d.terms[qt.t]; ok && len(e.SharedTerms) < 5 {
+			e.SharedTerms = append(e.SharedTerms, qt.t)
+		}
+	}
+	return e
+}
+
+// nearDuplicate compares titles' word sets (Jaccard).
+func nearDuplicate(a, b []string, max float64) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	set := map[string]bool{}
+	for _, t := range a {
+		set[t] = true
+	}
+	inter, union := 0, len(set)
+	seen := map[string]bool{}
+	for _, t := range b {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if set[t] {
+			inter++
+		} else {
+			union++
+		}
+	}
+	return float64(inter)/float64(union) > max
+}
+
+// MemoryEstimate is a rough size of the index in bytes, for reports.
+func (x *RelatedIndex) MemoryEstimate() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	size := 0
+	for t, p := range x.terms {
+		size += len(t) + 16 + cap(p.list)*8 + 64
+	}
+	for t, l := range x.tags {
+		size += len(t) + 16 + cap(l.list)*4 + 64
+	}
+	for _, d := range x.docs {
+		if d != nil {
+			size += 200 + len(d.slug) + len(d.terms)*40 + len(d.title)*24
+		}
+	}
+	return size
+}
+
+// kth returns the k-th highest of vals (a threshold that keeps at least k),
+// in linear time on average; it reorders vals.
+func kth(vals []float64, k int) float64 {
+	lo, hi, target := 0, len(vals)-1, k-1
+	for lo < hi {
+		p := vals[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for vals[i] > p {
+				i++
+			}
+			for vals[j] < p {
+				j--
+			}
+			if i <= j {
+				vals[i], vals[j] = vals[j], vals[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case target <= j:
+			hi = j
+		case target >= i:
+			lo = i
+		default:
+			return vals[target]
+		}
+	}
+	return vals[target]
+}
