@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 GOFILES  := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: build run test widget generate check-generate lint bench bench-go bench-widget clean
+.PHONY: build run test widget generate check-generate lint bench bench-go bench-widget eval-related bench-related clean
 
 # The widget (Go → WebAssembly) is built first and embedded in the binary.
 build: widget
@@ -40,6 +40,15 @@ bench:
 # Widget size and start-up in headless Chromium (apt-get install chromium).
 bench-widget: widget
 	$(GO) test -run '^TestWidgetBudget$$' -v -count=1 ./cmd/byline
+
+# Related stories: precision@5 and nDCG@5 against the shared-tags baseline on a
+# labelled synthetic corpus, then the index's cost at 1k, 10k and 100k articles.
+eval-related:
+	$(GO) run ./cmd/bylineeval -sweep
+
+bench-related:
+	$(GO) run ./cmd/bylineeval -bench 1000,10000,100000
+	$(GO) test -run '^$$' -bench Rank -benchmem ./content
 
 # Go micro-benchmarks.
 bench-go:

@@ -1,6 +1,7 @@
 package content_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -8,18 +9,26 @@ import (
 	"github.com/bylinehq/byline/internal/synth"
 )
 
-func BenchmarkRank100k(b *testing.B) {
-	arts := synth.Generate(synth.Defaults(100000))
-	idx := content.NewRelatedIndex(content.DefaultRankConfig())
-	docs := make([]content.RelatedDoc, len(arts))
-	for i, a := range arts {
-		p := a.Published
-		docs[i] = content.RelatedDoc{ID: int64(i + 1), Slug: a.Slug, Section: a.Section, Tags: a.Tags, Published: &p, Title: a.Title, Text: a.Summary + " " + a.Body}
-	}
-	idx.PutAll(docs)
-	now := arts[len(arts)-1].Published.Add(time.Hour)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		idx.Rank(arts[(i*7919)%len(arts)].Slug, 5, now)
+// BenchmarkRank shows how one ranking's cost grows with the corpus: it
+// reads bounded posting lists, so 100× the stories costs far less than
+// 100× the time (bench/RESULTS.md).
+func BenchmarkRank(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			arts := synth.Generate(synth.Defaults(n))
+			idx := content.NewRelatedIndex(content.DefaultRankConfig())
+			docs := make([]content.RelatedDoc, len(arts))
+			for i, a := range arts {
+				p := a.Published
+				docs[i] = content.RelatedDoc{ID: int64(i + 1), Slug: a.Slug, Section: a.Section, Tags: a.Tags, Published: &p, Title: a.Title, Text: a.Summary + " " + a.Body}
+			}
+			idx.PutAll(docs)
+			now := arts[len(arts)-1].Published.Add(time.Hour)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				idx.Rank(arts[(i*7919)%len(arts)].Slug, 5, now)
+			}
+		})
 	}
 }
