@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -40,7 +41,7 @@ func DefaultRankConfig() RankConfig {
 		TextWeight: 0.6, TagWeight: 0.3, SectionWeight: 0.1,
 		HalfLife: 365 * 24 * time.Hour, RecencyFloor: 0.7, MinScore: 0.12,
 		TagCardinality: 0.2, TermCardinality: 0.3,
-		QueryTerms: 24, DocTerms: 64, TitleBoost: 3, MaxTitleSimilarity: 0.6,
+		QueryTerms: 20, DocTerms: 64, TitleBoost: 3, MaxTitleSimilarity: 0.6,
 	}
 }
 
@@ -52,8 +53,24 @@ type rdoc struct {
 	tags      []string
 	published int64 // unix ms; 0: not public
 	title     []string
-	terms     map[string]float32 // the story's kept words, term frequency (title boosted)
-	length    float32            // sum of kept term frequencies
+	terms     []termTF // the story's kept words by word, term frequency (title boosted)
+	length    float32  // sum of kept term frequencies
+}
+
+// termTF is a word and its frequency in one story. A sorted slice, not a
+// map: at 100k stories the index's size is mostly these.
+type termTF struct {
+	t  string
+	tf float32
+}
+
+// tf is the story's frequency of word t, 0 when it was not kept.
+func (r *rdoc) tf(t string) float32 {
+	i, ok := slices.BinarySearchFunc(r.terms, t, func(x termTF, t string) int { return strings.Compare(x.t, t) })
+	if !ok {
+		return 0
+	}
+	return r.terms[i].tf
 }
 
 // posting is one story's entry under a word: its BM25 term-frequency
@@ -79,7 +96,7 @@ type tlist struct {
 }
 
 // scanLimit is how many of a list's best entries a ranking reads.
-const scanLimit = 1000
+const scanLimit = 800
 
 // RelatedIndex ranks related stories without scanning the corpus: an
 // inverted index from words and tags to stories, updated one story at a
@@ -174,12 +191,13 @@ func (x *RelatedIndex) putLocked(d RelatedDoc, r *rdoc, limit int) {
 	x.sumLen += float64(r.length)
 	avg := float32(x.sumLen / float64(x.live))
 	const k1, b = 1.2, 0.75
-	for t, tf := range r.terms {
-		pl := x.terms[t]
+	for _, tt := range r.terms {
+		pl := x.terms[tt.t]
 		if pl == nil {
 			pl = &plist{}
-			x.terms[t] = pl
+			x.terms[tt.t] = pl
 		}
+		tf := tt.tf
 		pl.list = append(pl.list, posting{doc: n, impact: tf * (k1 + 1) / (tf + k1*(1-b+b*r.length/avg))})
 		if limit >= 0 && len(pl.list)-pl.sorted > limit {
 			x.sortTerm(pl)
@@ -220,7 +238,8 @@ func (x *RelatedIndex) Remove(slug string) {
 
 func (x *RelatedIndex) removeLocked(n int32) {
 	r := x.docs[n]
-	for t := range r.terms {
+	for _, tt := range r.terms {
+		t := tt.t
 		pl := x.terms[t]
 		if i := slices.IndexFunc(pl.list, func(p posting) bool { return p.doc == n }); i >= 0 {
 			pl.list = slices.Delete(pl.list, i, i+1) // order kept
@@ -244,9 +263,9 @@ func (x *RelatedIndex) removeLocked(n int32) {
 			delete(x.tags, t)
 		}
 	}
-	for t := range r.terms {
-		if x.df[t]--; x.df[t] <= 0 {
-			delete(x.df, t)
+	for _, tt := range r.terms {
+		if x.df[tt.t]--; x.df[tt.t] <= 0 {
+			delete(x.df, tt.t)
 		}
 	}
 	x.live--
@@ -286,15 +305,16 @@ func (x *RelatedIndex) analyse(d RelatedDoc) *rdoc {
 	if len(ranked) > x.cfg.DocTerms {
 		ranked = ranked[:x.cfg.DocTerms]
 	}
-	r.terms = make(map[string]float32, len(ranked))
+	r.terms = make([]termTF, 0, len(ranked))
 	for _, kv := range ranked {
-		r.terms[kv.t] = tf[kv.t]
+		r.terms = append(r.terms, termTF{kv.t, tf[kv.t]})
 		r.length += tf[kv.t]
 	}
+	slices.SortFunc(r.terms, func(a, b termTF) int { return strings.Compare(a.t, b.t) })
 	// df over the kept words: what the index can match on.
 	x.mu.Lock()
-	for t := range r.terms {
-		x.df[t]++
+	for _, tt := range r.terms {
+		x.df[tt.t]++
 	}
 	x.mu.Unlock()
 	return r
@@ -369,7 +389,7 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 		if pl == nil {
 			continue
 		}
-		if w := a.terms[qt.t]; w > 0 {
+		if w := a.tf(qt.t); w > 0 {
 			self += qt.w * idf * float32(1) // the source against itself: its best possible match
 		}
 		visit := func(p posting) {
@@ -485,8 +505,8 @@ type qterm struct {
 func (x *RelatedIndex) queryTerms(a *rdoc) []qterm {
 	n := float64(x.live)
 	q := make([]qterm, 0, len(a.terms))
-	for t, tf := range a.terms {
-		q = append(q, qterm{t, tf * float32(math.Log(1+n/float64(x.df[t]+1)))})
+	for _, tt := range a.terms {
+		q = append(q, qterm{tt.t, tt.tf * float32(math.Log(1+n/float64(x.df[tt.t]+1)))})
 	}
 	sort.Slice(q, func(i, j int) bool { return q[i].w > q[j].w || q[i].w == q[j].w && q[i].t < q[j].t })
 	if len(q) > x.cfg.QueryTerms {
@@ -511,7 +531,7 @@ func (x *RelatedIndex) explain(a, d *rdoc, q []qterm, score float64) Explained {
 		}
 	}
 	for _, qt := range q {
-		if _, ok := d.terms[qt.t]; ok && len(e.SharedTerms) < 5 {
+		if d.tf(qt.t) > 0 && len(e.SharedTerms) < 5 {
 			e.SharedTerms = append(e.SharedTerms, qt.t)
 		}
 	}
@@ -556,7 +576,7 @@ func (x *RelatedIndex) MemoryEstimate() int {
 	}
 	for _, d := range x.docs {
 		if d != nil {
-			size += 200 + len(d.slug) + len(d.terms)*40 + len(d.title)*24
+			size += 200 + len(d.slug) + cap(d.terms)*24 + len(d.title)*24
 		}
 	}
 	return size
