@@ -9,9 +9,9 @@ import (
 func TestTokens(t *testing.T) {
 	cases := map[string]string{
 		"The Prime Minister's official visit to the USA": "prime minister official visit usa",
-		"Rare earths and copper concentrates":           "rare earth copper concentrate",
-		"Говьд шинэ нарны станц ашиглалтад орлоо.":      "говьд шинэ нарны станц ашиглалтад орлоо",
-		"Mining glass, bus, status":                     "mining glass bus status",
+		"Rare earths and copper concentrates":            "rare earth copper concentrate",
+		"Говьд шинэ нарны станц ашиглалтад орлоо.":       "говьд шинэ нарны станц ашиглалтад орлоо",
+		"Mining glass, bus, status":                      "mining glass bus status",
 	}
 	for in, want := range cases {
 		if got := strings.Join(Tokens(in), " "); got != want {
