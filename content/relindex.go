@@ -96,7 +96,7 @@ type tlist struct {
 }
 
 // scanLimit is how many of a list's best entries a ranking reads.
-const scanLimit = 800
+const scanLimit = 500
 
 // RelatedIndex ranks related stories without scanning the corpus: an
 // inverted index from words and tags to stories, updated one story at a
