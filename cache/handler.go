@@ -113,19 +113,23 @@ func (c *Cache) serveL1(w http.ResponseWriter, r *http.Request, e *entry, now ti
 // in front (browsers, a CDN): ETag and 304, Age, Cache-Control, Surrogate-Key.
 func (c *Cache) serve(w http.ResponseWriter, r *http.Request, e *entry, status string, now time.Time) {
 	// The entry's header values are built once and shared: net/http only
-	// reads them.
+	// reads them. ETag, Age and Surrogate-Key serve HTTP caches and CDNs,
+	// which cache GET only: a POST answer goes without them (less to write
+	// on the path that matters most).
 	h := w.Header()
 	h["Content-Type"] = jsonType
 	h["Cache-Control"] = e.hdr.cacheControl
-	h["Etag"] = e.hdr.etag
-	h["Age"] = []string{strconv.Itoa(int(now.Sub(e.Stored) / time.Second))}
 	h["X-Cache"] = xcache[status]
-	if e.hdr.surrogate != nil {
-		h["Surrogate-Key"] = e.hdr.surrogate
-	}
-	if r.Method == http.MethodGet && etagMatch(r.Header.Get("If-None-Match"), e.ETag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
+	if r.Method == http.MethodGet {
+		h["Etag"] = e.hdr.etag
+		h["Age"] = []string{strconv.Itoa(int(now.Sub(e.Stored) / time.Second))}
+		if e.hdr.surrogate != nil {
+			h["Surrogate-Key"] = e.hdr.surrogate
+		}
+		if etagMatch(r.Header.Get("If-None-Match"), e.ETag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 	}
 	h["Content-Length"] = e.hdr.length
 	_, _ = w.Write(e.body)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -185,6 +186,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	h := newHandler(a, log, graph.Options{}, !cfg.NoCache)
+	if cfg.DebugAddr != "" {
+		go servePprof(cctx, cfg.DebugAddr, log)
+	}
 	log.Info("byline starting", "version", version(), "db", a.db.Engine(), "redis", cfg.Redis != "", "public_url", cfg.PublicURL)
 	return server.Run(ctx, log, cfg.Addr, h, cfg.Drain)
 }
@@ -200,6 +204,17 @@ func startRelated(ctx context.Context, svc *content.Service, rank content.RankCo
 	log.Info("related index built", "stories", n, "took", took.Round(time.Millisecond), "bytes_estimate", size)
 	go svc.WatchRelatedIndex(ctx, time.Second, log)
 	return nil
+}
+
+// servePprof serves Go's profiler on a separate, private address.
+func servePprof(ctx context.Context, addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	if err := server.Run(ctx, log, addr, mux, time.Second); err != nil {
+		log.Warn("pprof", "err", err)
+	}
 }
 
 // deliver drains the outbox every second until ctx ends.
