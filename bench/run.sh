@@ -6,7 +6,8 @@
 # cache off. Usage: bash bench/run.sh   (make bench)
 # Env: DUR (default 15s), CONNS (32), CORPUS (10000), SLUG (an article of it),
 #      PIN=1 to put the server on core 1 and wrk (one thread) on core 0,
-#      ONLY=hit for the bare and cache-hit runs alone.
+#      ONLY=hit for the bare and cache-hit runs alone, GATEWAY_ENV for Byline's
+#      environment (GOGC, GOMEMLIMIT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
@@ -30,11 +31,14 @@ if [ ! -f "$DB" ]; then
   bin/byline import --db "$DB" "$OUT/corpus-$CORPUS"
 fi
 
+# GATEWAY_ENV (e.g. "GOGC=off GOMEMLIMIT=2GiB") goes to Byline's runs only.
+read -r -a GENV <<< "${GATEWAY_ENV:-}"
 if [ "${PIN:-0}" = 1 ]; then
   SERVER=(taskset -c 1 env GOMAXPROCS=1); WRK=(taskset -c 0 wrk -t1); MODE="pinned: server on core 1 (GOMAXPROCS=1), wrk -t1 on core 0"
 else
-  SERVER=(); WRK=(wrk -t2); MODE="unpinned: server and wrk -t2 share both cores"
+  SERVER=(env); WRK=(wrk -t2); MODE="unpinned: server and wrk -t2 share both cores"
 fi
+[ -n "${GATEWAY_ENV:-}" ] && MODE="$MODE; gateway env: $GATEWAY_ENV"
 
 pid=""
 stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; pid=""; }
@@ -45,7 +49,7 @@ trap stop EXIT
 start_byline() {
   local name=$1; shift
   if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then echo "port $PORT is taken: stop what runs there" >&2; exit 1; fi
-  "${SERVER[@]}" bin/byline serve --db "$DB" --addr "127.0.0.1:$PORT" --log-level warn --redis-prefix "bench$RANDOM:" "$@" 2>"$OUT/byline-$name.log" &
+  "${SERVER[@]}" "${GENV[@]}" bin/byline serve --db "$DB" --addr "127.0.0.1:$PORT" --log-level warn --redis-prefix "bench$RANDOM:" "$@" 2>"$OUT/byline-$name.log" &
   pid=$!
   for _ in $(seq 100); do
     kill -0 "$pid" 2>/dev/null || { echo "byline ($name) exited: see $OUT/byline-$name.log" >&2; exit 1; }
