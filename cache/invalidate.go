@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bylinehq/byline/content"
+	"github.com/bylinehq/byline/internal/tick"
 )
 
 // message is an invalidation on the pub/sub channel.
@@ -363,18 +364,7 @@ func (c *Cache) beat(ctx context.Context) {
 
 // poll applies the invalidation log's new rows: writes by processes that
 // could not tell us over Redis (a CLI import, a gateway without Redis).
-func (c *Cache) poll(ctx context.Context) {
-	t := time.NewTicker(c.o.PollEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		c.pollOnce(ctx)
-	}
-}
+func (c *Cache) poll(ctx context.Context) { tick.Every(ctx, c.o.PollEvery, c.pollOnce) }
 
 func (c *Cache) pollOnce(ctx context.Context) {
 	c.mu.Lock()

@@ -3,7 +3,6 @@ package content
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 )
@@ -105,40 +104,31 @@ func (s *Service) reindex(ctx context.Context, tags []string) error {
 	return nil
 }
 
-// WatchRelatedIndex applies the writes other processes log (other replicas,
-// the CLI) to this process's index, every interval, until ctx ends: a write
-// anywhere changes related lists everywhere within seconds.
-func (s *Service) WatchRelatedIndex(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// SyncRelatedIndex applies the writes other processes logged since the
+// last call (other replicas, the CLI) to this process's index. Called every
+// second, it makes a write anywhere change related lists everywhere.
+func (s *Service) SyncRelatedIndex(ctx context.Context) error {
+	s.relMu.Lock()
+	after := s.relSeen
+	s.relMu.Unlock()
+	rows, err := s.store.Invalidations(ctx, after, 1000)
+	if err != nil {
+		return fmt.Errorf("content: related index: poll: %w", err)
+	}
+	for _, inv := range rows {
+		s.relMu.Lock()
+		done := s.relApplied[inv.ID]
+		s.relMu.Unlock()
+		if !done {
+			if err := s.reindex(ctx, inv.Tags); err != nil {
+				return err
+			}
 		}
 		s.relMu.Lock()
-		after := s.relSeen
+		s.relSeen = max(s.relSeen, inv.ID)
 		s.relMu.Unlock()
-		rows, err := s.store.Invalidations(ctx, after, 1000)
-		if err != nil {
-			log.Warn("related index: poll", "err", err)
-			continue
-		}
-		for _, inv := range rows {
-			s.relMu.Lock()
-			done := s.relApplied[inv.ID]
-			s.relMu.Unlock()
-			if !done {
-				if err := s.reindex(ctx, inv.Tags); err != nil {
-					log.Warn("related index: reindex", "err", err)
-				}
-			}
-			s.relMu.Lock()
-			s.relSeen = max(s.relSeen, inv.ID)
-			s.relMu.Unlock()
-		}
 	}
+	return nil
 }
 
 // afterWrite updates this process's index at once (read-your-writes).

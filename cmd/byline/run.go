@@ -19,6 +19,7 @@ import (
 	"github.com/bylinehq/byline/cache"
 	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/graph"
+	"github.com/bylinehq/byline/internal/tick"
 	"github.com/bylinehq/byline/mail"
 	"github.com/bylinehq/byline/server"
 	"github.com/bylinehq/byline/store"
@@ -202,7 +203,11 @@ func startRelated(ctx context.Context, svc *content.Service, rank content.RankCo
 	}
 	n, size := svc.RelatedIndexStats()
 	log.Info("related index built", "stories", n, "took", took.Round(time.Millisecond), "bytes_estimate", size)
-	go svc.WatchRelatedIndex(ctx, time.Second, log)
+	go tick.Every(ctx, time.Second, func(ctx context.Context) {
+		if err := svc.SyncRelatedIndex(ctx); err != nil {
+			log.Warn("related index", "err", err)
+		}
+	})
 	return nil
 }
 
@@ -219,18 +224,11 @@ func servePprof(ctx context.Context, addr string, log *slog.Logger) {
 
 // deliver drains the outbox every second until ctx ends.
 func deliver(ctx context.Context, svc *content.Service, sender content.Sender, log *slog.Logger) {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick.Every(ctx, time.Second, func(ctx context.Context) {
 		if _, err := svc.DeliverOutbox(ctx, sender); err != nil {
 			log.Warn("outbox", "err", err)
 		}
-	}
+	})
 }
 
 // newHandler wires the GraphQL layer, the cache and the HTTP edge.
