@@ -4,7 +4,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 )
@@ -45,28 +44,59 @@ func DefaultRankConfig() RankConfig {
 	}
 }
 
+// The index holds no pointers per word, tag or posting: words, tags and
+// sections are interned to int32 ids, and every list is a pointer-free
+// array. At 100k stories the garbage collector then marks a few hundred
+// thousand slice headers instead of scanning millions of strings, which is
+// what kept a gateway's tail latency up while the index was live.
+
+// intern maps strings to dense ids and back.
+type intern struct {
+	ids  map[string]int32
+	strs []string
+}
+
+func (in *intern) id(s string) int32 {
+	if id, ok := in.ids[s]; ok {
+		return id
+	}
+	if in.ids == nil {
+		in.ids = map[string]int32{}
+	}
+	id := int32(len(in.strs))
+	in.ids[s] = id
+	in.strs = append(in.strs, s)
+	return id
+}
+
+func (in *intern) lookup(s string) (int32, bool) {
+	id, ok := in.ids[s]
+	return id, ok
+}
+
 // rdoc is one indexed story.
 type rdoc struct {
 	id        int64
 	slug      string
-	section   string
-	tags      []string
-	published int64 // unix ms; 0: not public
-	title     []string
-	terms     []termTF // the story's kept words by word, term frequency (title boosted)
-	length    float32  // sum of kept term frequencies
+	live      bool
+	section   int32
+	tags      []int32 // tag ids
+	published int64   // unix ms; 0: not public
+	title     []int32 // word ids of the title, for near-duplicate checks
+	terms     []termTF
+	length    float32 // sum of kept term frequencies
 }
 
-// termTF is a word and its frequency in one story. A sorted slice, not a
-// map: at 100k stories the index's size is mostly these.
+// termTF is a word id and its frequency in one story (title boosted),
+// sorted by id.
 type termTF struct {
-	t  string
+	id int32
 	tf float32
 }
 
-// tf is the story's frequency of word t, 0 when it was not kept.
-func (r *rdoc) tf(t string) float32 {
-	i, ok := slices.BinarySearchFunc(r.terms, t, func(x termTF, t string) int { return strings.Compare(x.t, t) })
+// tf is the story's frequency of word id, 0 when it was not kept.
+func (r *rdoc) tf(id int32) float32 {
+	i, ok := slices.BinarySearchFunc(r.terms, id, func(x termTF, id int32) int { return int(x.id - id) })
 	if !ok {
 		return 0
 	}
@@ -104,22 +134,24 @@ const scanLimit = 500
 type RelatedIndex struct {
 	cfg RankConfig
 
-	mu      sync.RWMutex
-	docs    []*rdoc // by internal number; nil where a story was removed
-	free    []int32
-	bySlug  map[string]int32
-	terms   map[string]*plist
-	tags    map[string]*tlist
-	df      map[string]int // in how many stories a word is kept
-	live    int
-	sumLen  float64
-	scratch sync.Pool
+	mu       sync.RWMutex
+	docs     []rdoc // by internal number; live false where a story was removed
+	free     []int32
+	bySlug   map[string]int32
+	words    intern
+	tagIDs   intern
+	sections intern
+	postings []plist // by word id
+	tagLists []tlist // by tag id
+	df       []int32 // by word id: in how many stories the word is kept
+	live     int
+	sumLen   float64
+	scratch  sync.Pool
 }
 
 // NewRelatedIndex makes an empty index.
 func NewRelatedIndex(cfg RankConfig) *RelatedIndex {
-	return &RelatedIndex{cfg: cfg, bySlug: map[string]int32{}, terms: map[string]*plist{},
-		tags: map[string]*tlist{}, df: map[string]int{}}
+	return &RelatedIndex{cfg: cfg, bySlug: map[string]int32{}}
 }
 
 // Len is the number of indexed stories.
@@ -129,12 +161,31 @@ func (x *RelatedIndex) Len() int {
 	return x.live
 }
 
+// analysed is a story tokenised, before it joins the index.
+type analysed struct {
+	doc   RelatedDoc
+	title []string
+	tf    map[string]float32
+}
+
+// analyse tokenises a story; it needs no lock.
+func (x *RelatedIndex) analyse(d RelatedDoc) analysed {
+	a := analysed{doc: d, title: Tokens(d.Title), tf: map[string]float32{}}
+	for _, t := range a.title {
+		a.tf[t] += float32(x.cfg.TitleBoost)
+	}
+	for _, t := range Tokens(d.Text) {
+		a.tf[t]++
+	}
+	return a
+}
+
 // Put adds a story or replaces what the index knew of it.
 func (x *RelatedIndex) Put(d RelatedDoc) {
-	r := x.analyse(d)
+	a := x.analyse(d)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.putLocked(d, r, tailLimit)
+	x.putLocked(a, tailLimit)
 }
 
 // tailLimit is how long a list's unsorted tail may grow before it is sorted
@@ -144,20 +195,20 @@ const tailLimit = 256
 // PutAll indexes many stories at once (start-up, imports), sorting each
 // list once at the end instead of as it grows.
 func (x *RelatedIndex) PutAll(docs []RelatedDoc) {
-	rs := make([]*rdoc, len(docs))
+	as := make([]analysed, len(docs))
 	for i, d := range docs {
-		rs[i] = x.analyse(d)
+		as[i] = x.analyse(d)
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for i, d := range docs {
-		x.putLocked(d, rs[i], -1)
+	for _, a := range as {
+		x.putLocked(a, -1)
 	}
-	for _, pl := range x.terms {
-		x.sortTerm(pl)
+	for i := range x.postings {
+		x.sortTerm(&x.postings[i])
 	}
-	for _, tl := range x.tags {
-		x.sortTag(tl)
+	for i := range x.tagLists {
+		x.sortTag(&x.tagLists[i])
 	}
 }
 
@@ -173,43 +224,92 @@ func (x *RelatedIndex) sortTag(tl *tlist) {
 	tl.sorted = len(tl.list)
 }
 
-// putLocked adds r; a list whose tail passes limit (≥ 0) is sorted.
-func (x *RelatedIndex) putLocked(d RelatedDoc, r *rdoc, limit int) {
+// wordID interns a word, growing the per-word arrays.
+func (x *RelatedIndex) wordID(w string) int32 {
+	id := x.words.id(w)
+	for int(id) >= len(x.postings) {
+		x.postings = append(x.postings, plist{})
+		x.df = append(x.df, 0)
+	}
+	return id
+}
+
+func (x *RelatedIndex) tagID(t string) int32 {
+	id := x.tagIDs.id(t)
+	for int(id) >= len(x.tagLists) {
+		x.tagLists = append(x.tagLists, tlist{})
+	}
+	return id
+}
+
+// putLocked adds a story, keeping its most characteristic words; a list
+// whose tail passes limit (≥ 0) is sorted.
+func (x *RelatedIndex) putLocked(a analysed, limit int) {
+	d := a.doc
 	if n, ok := x.bySlug[d.Slug]; ok {
 		x.removeLocked(n)
 	}
-	var n int32
+	r := rdoc{id: d.ID, slug: d.Slug, live: true, section: x.sections.id(d.Section)}
+	if d.Published != nil {
+		r.published = d.Published.UnixMilli()
+	}
+	for _, t := range d.Tags {
+		r.tags = append(r.tags, x.tagID(t))
+	}
+	r.title = make([]int32, len(a.title))
+	for i, t := range a.title {
+		r.title[i] = x.wordID(t)
+	}
+	// Keep the words with the highest tf-idf at the time of indexing.
+	n := float64(x.live + 1)
+	type kv struct {
+		id int32
+		w  float64
+		tf float32
+	}
+	ranked := make([]kv, 0, len(a.tf))
+	for t, f := range a.tf {
+		id := x.wordID(t)
+		ranked = append(ranked, kv{id, float64(f) * math.Log(1+n/float64(x.df[id]+1)), f})
+	}
+	sort.Slice(ranked, func(i, j int) bool {
+		return ranked[i].w > ranked[j].w || ranked[i].w == ranked[j].w && ranked[i].id < ranked[j].id
+	})
+	if len(ranked) > x.cfg.DocTerms {
+		ranked = ranked[:x.cfg.DocTerms]
+	}
+	r.terms = make([]termTF, len(ranked))
+	for i, kv := range ranked {
+		r.terms[i] = termTF{kv.id, kv.tf}
+		r.length += kv.tf
+	}
+	slices.SortFunc(r.terms, func(p, q termTF) int { return int(p.id - q.id) })
+
+	var num int32
 	if k := len(x.free); k > 0 {
-		n, x.free = x.free[k-1], x.free[:k-1]
-		x.docs[n] = r
+		num, x.free = x.free[k-1], x.free[:k-1]
+		x.docs[num] = r
 	} else {
-		n = int32(len(x.docs))
+		num = int32(len(x.docs))
 		x.docs = append(x.docs, r)
 	}
-	x.bySlug[d.Slug] = n
+	x.bySlug[d.Slug] = num
 	x.live++
 	x.sumLen += float64(r.length)
 	avg := float32(x.sumLen / float64(x.live))
 	const k1, b = 1.2, 0.75
 	for _, tt := range r.terms {
-		pl := x.terms[tt.t]
-		if pl == nil {
-			pl = &plist{}
-			x.terms[tt.t] = pl
-		}
+		x.df[tt.id]++
+		pl := &x.postings[tt.id]
 		tf := tt.tf
-		pl.list = append(pl.list, posting{doc: n, impact: tf * (k1 + 1) / (tf + k1*(1-b+b*r.length/avg))})
+		pl.list = append(pl.list, posting{doc: num, impact: tf * (k1 + 1) / (tf + k1*(1-b+b*r.length/avg))})
 		if limit >= 0 && len(pl.list)-pl.sorted > limit {
 			x.sortTerm(pl)
 		}
 	}
 	for _, t := range r.tags {
-		tl := x.tags[t]
-		if tl == nil {
-			tl = &tlist{}
-			x.tags[t] = tl
-		}
-		tl.list = append(tl.list, n)
+		tl := &x.tagLists[t]
+		tl.list = append(tl.list, num)
 		if limit >= 0 && len(tl.list)-tl.sorted > limit {
 			x.sortTag(tl)
 		}
@@ -237,87 +337,31 @@ func (x *RelatedIndex) Remove(slug string) {
 }
 
 func (x *RelatedIndex) removeLocked(n int32) {
-	r := x.docs[n]
+	r := &x.docs[n]
 	for _, tt := range r.terms {
-		t := tt.t
-		pl := x.terms[t]
+		pl := &x.postings[tt.id]
 		if i := slices.IndexFunc(pl.list, func(p posting) bool { return p.doc == n }); i >= 0 {
 			pl.list = slices.Delete(pl.list, i, i+1) // order kept
 			if i < pl.sorted {
 				pl.sorted--
 			}
 		}
-		if len(pl.list) == 0 {
-			delete(x.terms, t)
-		}
+		x.df[tt.id]--
 	}
 	for _, t := range r.tags {
-		tl := x.tags[t]
+		tl := &x.tagLists[t]
 		if i := slices.Index(tl.list, n); i >= 0 {
 			tl.list = slices.Delete(tl.list, i, i+1)
 			if i < tl.sorted {
 				tl.sorted--
 			}
 		}
-		if len(tl.list) == 0 {
-			delete(x.tags, t)
-		}
-	}
-	for _, tt := range r.terms {
-		if x.df[tt.t]--; x.df[tt.t] <= 0 {
-			delete(x.df, tt.t)
-		}
 	}
 	x.live--
 	x.sumLen -= float64(r.length)
-	x.docs[n] = nil
 	delete(x.bySlug, r.slug)
+	x.docs[n] = rdoc{}
 	x.free = append(x.free, n)
-}
-
-// analyse tokenises a story and keeps its most characteristic words.
-func (x *RelatedIndex) analyse(d RelatedDoc) *rdoc {
-	r := &rdoc{id: d.ID, slug: d.Slug, section: d.Section, tags: d.Tags, title: Tokens(d.Title)}
-	if d.Published != nil {
-		r.published = d.Published.UnixMilli()
-	}
-	tf := map[string]float32{}
-	for _, t := range r.title {
-		tf[t] += float32(x.cfg.TitleBoost)
-	}
-	for _, t := range Tokens(d.Text) {
-		tf[t]++
-	}
-	x.mu.RLock()
-	n := x.live + 1
-	type kv struct {
-		t string
-		w float64
-	}
-	ranked := make([]kv, 0, len(tf))
-	for t, f := range tf {
-		ranked = append(ranked, kv{t, float64(f) * math.Log(1+float64(n)/float64(x.df[t]+1))})
-	}
-	x.mu.RUnlock()
-	sort.Slice(ranked, func(i, j int) bool {
-		return ranked[i].w > ranked[j].w || ranked[i].w == ranked[j].w && ranked[i].t < ranked[j].t
-	})
-	if len(ranked) > x.cfg.DocTerms {
-		ranked = ranked[:x.cfg.DocTerms]
-	}
-	r.terms = make([]termTF, 0, len(ranked))
-	for _, kv := range ranked {
-		r.terms = append(r.terms, termTF{kv.t, tf[kv.t]})
-		r.length += tf[kv.t]
-	}
-	slices.SortFunc(r.terms, func(a, b termTF) int { return strings.Compare(a.t, b.t) })
-	// df over the kept words: what the index can match on.
-	x.mu.Lock()
-	for _, tt := range r.terms {
-		x.df[tt.t]++
-	}
-	x.mu.Unlock()
-	return r
 }
 
 // Explained is one ranked story with the reasons for it.
@@ -355,7 +399,7 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 	if !ok {
 		return nil
 	}
-	a := x.docs[src]
+	a := &x.docs[src]
 	sc, _ := x.scratch.Get().(*scratch)
 	if sc == nil || len(sc.text) < len(x.docs) {
 		size := len(x.docs) + len(x.docs)/4 + 16
@@ -377,21 +421,17 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 	nowMS := now.UnixMilli()
 
 	// Words: BM25 of each candidate against the source's most
-	// characteristic words, normalised by the source's own score.
+	// characteristic words, normalised by the source's best possible score.
 	q := x.queryTerms(a)
 	var self float32
 	for _, qt := range q {
-		idf := float32(math.Log(1 + (n-float64(x.df[qt.t])+0.5)/(float64(x.df[qt.t])+0.5)))
-		if float64(x.df[qt.t]) > x.cfg.TermCardinality*n && n > 20 {
+		df := float64(x.df[qt.id])
+		if df > x.cfg.TermCardinality*n && n > 20 {
 			continue
 		}
-		pl := x.terms[qt.t]
-		if pl == nil {
-			continue
-		}
-		if w := a.tf(qt.t); w > 0 {
-			self += qt.w * idf * float32(1) // the source against itself: its best possible match
-		}
+		idf := float32(math.Log(1 + (n-df+0.5)/(df+0.5)))
+		self += qt.w * idf
+		pl := &x.postings[qt.id]
 		visit := func(p posting) {
 			if p.doc == src {
 				return
@@ -409,8 +449,8 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 	// Tags: shared tags weighted by rarity; common ones ignored.
 	var tagTotal float32
 	for _, t := range a.tags {
-		tl := x.tags[t]
-		if tl == nil || float64(len(tl.list)) > x.cfg.TagCardinality*n && n > 20 {
+		tl := &x.tagLists[t]
+		if len(tl.list) == 0 || float64(len(tl.list)) > x.cfg.TagCardinality*n && n > 20 {
 			continue
 		}
 		idf := float32(math.Log(1 + n/float64(len(tl.list))))
@@ -431,8 +471,8 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 	cands := sc.cands[:0]
 	defer func() { sc.cands = cands[:0] }()
 	for _, d := range sc.seen {
-		doc := x.docs[d]
-		if doc == nil || doc.published == 0 || doc.published > nowMS {
+		doc := &x.docs[d]
+		if !doc.live || doc.published == 0 || doc.published > nowMS {
 			continue
 		}
 		var text, tag, sec float64
@@ -479,13 +519,13 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 	}
 	sort.Slice(cands, func(i, j int) bool { return better(cands[i], cands[j]) })
 	var out []Explained
-	var chosen [][]string
+	var chosen [][]int32
 	for _, c := range cands {
 		if len(out) == first {
 			break
 		}
-		doc := x.docs[c.d]
-		if nearDuplicate(doc.title, a.title, x.cfg.MaxTitleSimilarity) || slices.ContainsFunc(chosen, func(t []string) bool {
+		doc := &x.docs[c.d]
+		if nearDuplicate(doc.title, a.title, x.cfg.MaxTitleSimilarity) || slices.ContainsFunc(chosen, func(t []int32) bool {
 			return nearDuplicate(doc.title, t, x.cfg.MaxTitleSimilarity)
 		}) {
 			continue // diversity: no two stories with nearly the same title
@@ -497,23 +537,23 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 }
 
 type qterm struct {
-	t string
-	w float32
+	id int32
+	w  float32
 }
 
-// queryTerms are the source's most characteristic words, by tf-idf.
+// queryTerms are the source's most characteristic words, by tf-idf,
+// weighted relative to the strongest: a long story does not outweigh a
+// short one.
 func (x *RelatedIndex) queryTerms(a *rdoc) []qterm {
 	n := float64(x.live)
 	q := make([]qterm, 0, len(a.terms))
 	for _, tt := range a.terms {
-		q = append(q, qterm{tt.t, tt.tf * float32(math.Log(1+n/float64(x.df[tt.t]+1)))})
+		q = append(q, qterm{tt.id, tt.tf * float32(math.Log(1+n/float64(x.df[tt.id]+1)))})
 	}
-	sort.Slice(q, func(i, j int) bool { return q[i].w > q[j].w || q[i].w == q[j].w && q[i].t < q[j].t })
+	sort.Slice(q, func(i, j int) bool { return q[i].w > q[j].w || q[i].w == q[j].w && q[i].id < q[j].id })
 	if len(q) > x.cfg.QueryTerms {
 		q = q[:x.cfg.QueryTerms]
 	}
-	// Query weights relative to the strongest: a long story does not
-	// outweigh a short one.
 	if len(q) > 0 && q[0].w > 0 {
 		top := q[0].w
 		for i := range q {
@@ -527,37 +567,34 @@ func (x *RelatedIndex) explain(a, d *rdoc, q []qterm, score float64) Explained {
 	e := Explained{Slug: d.slug, ID: d.id, Score: math.Round(score*1000) / 1000, SameSection: a.section == d.section}
 	for _, t := range a.tags {
 		if slices.Contains(d.tags, t) {
-			e.SharedTags = append(e.SharedTags, t)
+			e.SharedTags = append(e.SharedTags, x.tagIDs.strs[t])
 		}
 	}
 	for _, qt := range q {
-		if d.tf(qt.t) > 0 && len(e.SharedTerms) < 5 {
-			e.SharedTerms = append(e.SharedTerms, qt.t)
+		if d.tf(qt.id) > 0 && len(e.SharedTerms) < 5 {
+			e.SharedTerms = append(e.SharedTerms, x.words.strs[qt.id])
 		}
 	}
 	return e
 }
 
 // nearDuplicate compares titles' word sets (Jaccard).
-func nearDuplicate(a, b []string, max float64) bool {
+func nearDuplicate(a, b []int32, max float64) bool {
 	if len(a) == 0 || len(b) == 0 {
 		return false
 	}
-	set := map[string]bool{}
+	inter, union := 0, 0
+	seen := map[int32]int{} // 1: in a, 2: in b, 3: both
 	for _, t := range a {
-		set[t] = true
+		seen[t] |= 1
 	}
-	inter, union := 0, len(set)
-	seen := map[string]bool{}
 	for _, t := range b {
-		if seen[t] {
-			continue
-		}
-		seen[t] = true
-		if set[t] {
+		seen[t] |= 2
+	}
+	for _, v := range seen {
+		union++
+		if v == 3 {
 			inter++
-		} else {
-			union++
 		}
 	}
 	return float64(inter)/float64(union) > max
@@ -567,17 +604,19 @@ func nearDuplicate(a, b []string, max float64) bool {
 func (x *RelatedIndex) MemoryEstimate() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	size := 0
-	for t, p := range x.terms {
-		size += len(t) + 16 + cap(p.list)*8 + 64
+	size := len(x.docs) * 160
+	for i := range x.docs {
+		d := &x.docs[i]
+		size += len(d.slug) + cap(d.terms)*8 + cap(d.title)*4 + cap(d.tags)*4
 	}
-	for t, l := range x.tags {
-		size += len(t) + 16 + cap(l.list)*4 + 64
+	for _, p := range x.postings {
+		size += cap(p.list)*8 + 32
 	}
-	for _, d := range x.docs {
-		if d != nil {
-			size += 200 + len(d.slug) + cap(d.terms)*24 + len(d.title)*24
-		}
+	for _, t := range x.tagLists {
+		size += cap(t.list)*4 + 32
+	}
+	for _, w := range x.words.strs {
+		size += len(w) + 40
 	}
 	return size
 }
