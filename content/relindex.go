@@ -195,15 +195,25 @@ const tailLimit = 256
 // PutAll indexes many stories at once (start-up, imports), sorting each
 // list once at the end instead of as it grows.
 func (x *RelatedIndex) PutAll(docs []RelatedDoc) {
-	as := make([]analysed, len(docs))
-	for i, d := range docs {
-		as[i] = x.analyse(d)
+	// A chunk at a time: the tokenised form of a whole corpus would be
+	// gigabytes at 100k stories; a chunk's is a few megabytes.
+	const chunk = 1000
+	as := make([]analysed, 0, chunk)
+	for len(docs) > 0 {
+		part := docs[:min(chunk, len(docs))]
+		docs = docs[len(part):]
+		as = as[:0]
+		for _, d := range part {
+			as = append(as, x.analyse(d))
+		}
+		x.mu.Lock()
+		for _, a := range as {
+			x.putLocked(a, -1)
+		}
+		x.mu.Unlock()
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, a := range as {
-		x.putLocked(a, -1)
-	}
 	for i := range x.postings {
 		x.sortTerm(&x.postings[i])
 	}

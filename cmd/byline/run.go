@@ -201,6 +201,8 @@ func startRelated(ctx context.Context, svc *content.Service, rank content.RankCo
 	if err != nil {
 		return fmt.Errorf("related index: %w", err)
 	}
+	// Building held every article's text at once; give that memory back.
+	debug.FreeOSMemory()
 	n, size := svc.RelatedIndexStats()
 	log.Info("related index built", "stories", n, "took", took.Round(time.Millisecond), "bytes_estimate", size)
 	go tick.Every(ctx, time.Second, func(ctx context.Context) {
