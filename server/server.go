@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,6 +37,8 @@ type Config struct {
 	Log       *slog.Logger
 	MaxBody   int64  // bytes; default 1 MiB
 	Version   string // shown by /healthz
+	// TrustedProxies may name the client with X-Forwarded-For.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultMaxBody is the largest request body accepted.
@@ -89,7 +92,7 @@ func New(c Config) http.Handler {
 	route("GET /{$}", "demo", &demo{svc: c.Content, gateway: c.PublicURL, log: c.Log})
 	route("GET /explorer", "explorer", http.HandlerFunc(index))
 	route("GET /static/", "static", http.FileServerFS(static))
-	return recoverPanics(c.Log, accessLog(c.Log, mux))
+	return recoverPanics(c.Log, realIP(c.TrustedProxies, accessLog(c.Log, mux)))
 }
 
 // readyz is 200 while every required check passes; optional ones (Redis)

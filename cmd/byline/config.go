@@ -22,6 +22,7 @@ type Config struct {
 	Prefix    string
 	NoCache   bool
 	DebugAddr string
+	Proxies   string
 	MinFill   time.Duration // how fast a sign-up may come (tests shorten it)
 	Rank      content.RankConfig
 	SMTP      string
@@ -56,6 +57,7 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.StringVar(&cfg.PublicURL, "public-url", getenv("BYLINE_PUBLIC_URL"),
 		"the origin readers and the widget reach this gateway at; default http://localhost<addr> [BYLINE_PUBLIC_URL]")
 	fs.StringVar(&cfg.SMTP, "smtp", getenv("BYLINE_SMTP_URL"), "SMTP relay for confirmation emails, smtp://user:pass@host:587?from=news@example.com; empty = log them [BYLINE_SMTP_URL]")
+	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("BYLINE_TRUSTED_PROXIES"), "load balancers (CIDRs, comma-separated) whose X-Forwarded-For names the client, for rate limits and consent receipts [BYLINE_TRUSTED_PROXIES]")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", getenv("BYLINE_DEBUG_ADDR"), "serve Go's pprof on this address (keep it private), e.g. 127.0.0.1:6060 [BYLINE_DEBUG_ADDR]")
 	fs.BoolVar(&cfg.NoCache, "no-cache", getenv("BYLINE_NO_CACHE") != "", "serve every request from the database (for debugging and benchmarks) [BYLINE_NO_CACHE]")
 	cfg.Rank = content.DefaultRankConfig()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -111,6 +112,7 @@ type app struct {
 	reg   *prometheus.Registry
 
 	publicURL string
+	proxies   []netip.Prefix
 }
 
 func (a *app) Close() {
@@ -186,6 +188,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := startRelated(cctx, a.svc, cfg.Rank, log); err != nil {
 		return err
 	}
+	proxies, err := server.ParsePrefixes(cfg.Proxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	a.proxies = proxies
 	h := newHandler(a, log, graph.Options{}, !cfg.NoCache)
 	if cfg.DebugAddr != "" {
 		go servePprof(cctx, cfg.DebugAddr, log)
