@@ -277,14 +277,19 @@ func (x *RelatedIndex) putLocked(a analysed, limit int) {
 		w  float64
 		tf float32
 	}
-	ranked := make([]kv, 0, len(a.tf))
-	for t, f := range a.tf {
-		id := x.wordID(t)
-		ranked = append(ranked, kv{id, float64(f) * math.Log(1+n/float64(x.df[id]+1)), f})
+	// Words in order, so ids (and every tie below) do not depend on map
+	// iteration: the same corpus always gives the same index.
+	words := make([]string, 0, len(a.tf))
+	for t := range a.tf {
+		words = append(words, t)
 	}
-	sort.Slice(ranked, func(i, j int) bool {
-		return ranked[i].w > ranked[j].w || ranked[i].w == ranked[j].w && ranked[i].id < ranked[j].id
-	})
+	slices.Sort(words)
+	ranked := make([]kv, 0, len(words))
+	for _, t := range words {
+		id := x.wordID(t)
+		ranked = append(ranked, kv{id, float64(a.tf[t]) * math.Log(1+n/float64(x.df[id]+1)), a.tf[t]})
+	}
+	sort.SliceStable(ranked, func(i, j int) bool { return ranked[i].w > ranked[j].w })
 	if len(ranked) > x.cfg.DocTerms {
 		ranked = ranked[:x.cfg.DocTerms]
 	}
@@ -510,7 +515,10 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 		if i.score != j.score {
 			return i.score > j.score
 		}
-		return x.docs[i.d].published > x.docs[j.d].published
+		if pi, pj := x.docs[i.d].published, x.docs[j.d].published; pi != pj {
+			return pi > pj
+		}
+		return x.docs[i.d].slug < x.docs[j.d].slug
 	}
 	keep := first * 8
 	if len(cands) > keep*4 {
@@ -560,7 +568,9 @@ func (x *RelatedIndex) queryTerms(a *rdoc) []qterm {
 	for _, tt := range a.terms {
 		q = append(q, qterm{tt.id, tt.tf * float32(math.Log(1+n/float64(x.df[tt.id]+1)))})
 	}
-	sort.Slice(q, func(i, j int) bool { return q[i].w > q[j].w || q[i].w == q[j].w && q[i].id < q[j].id })
+	sort.Slice(q, func(i, j int) bool {
+		return q[i].w > q[j].w || q[i].w == q[j].w && x.words.strs[q[i].id] < x.words.strs[q[j].id]
+	})
 	if len(q) > x.cfg.QueryTerms {
 		q = q[:x.cfg.QueryTerms]
 	}
