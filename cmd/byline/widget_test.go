@@ -143,7 +143,13 @@ func waitJS(t *testing.T, ctx context.Context, what, js string, within time.Dura
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s (%v)", what, err)
+			// What the page shows, so a failure here can be read later.
+			state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(function () {
+				var w = document.querySelector("[data-byline-widget]");
+				var r = w && w.shadowRoot;
+				return (location.href + " | " + (r ? r.innerHTML : (w ? w.outerHTML : "no widget"))).slice(0, 1500);
+			})()`))
+			t.Fatalf("timed out waiting for %s (%v); page: %s", what, err, state)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
