@@ -25,7 +25,6 @@ type entry struct {
 	Fresh        time.Time `json:"fr"` // served as fresh until
 	StaleUntil   time.Time `json:"su"` // served stale (while one refresh runs) until
 
-	body       []byte // = Body; kept apart so L1 sizes read clearly
 	localStart uint64 // local seq when computation (or the L2 read) began
 	hdr        headers
 }
@@ -36,7 +35,6 @@ type headers struct {
 }
 
 func (e *entry) prepare() *entry {
-	e.body = e.Body
 	e.hdr = headers{cacheControl: []string{e.CacheControl}, etag: []string{e.ETag}, length: []string{strconv.Itoa(len(e.Body))}}
 	if e.Surrogate != "" {
 		e.hdr.surrogate = []string{e.Surrogate}
@@ -96,7 +94,7 @@ func newEntry(key string, h http.Header, body []byte, pol cachePolicy, localStar
 		tags = []string{content.TagAll}
 	}
 	e := &entry{
-		Key: key, Body: body, body: body,
+		Key: key, Body: body,
 		CacheControl: h.Get("Cache-Control"), Surrogate: h.Get("Surrogate-Key"),
 		ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, Tags: tags,
 		RedisStart: redisStart, Stored: now,

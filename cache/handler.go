@@ -132,7 +132,7 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, e *entry, status s
 		}
 	}
 	h["Content-Length"] = e.hdr.length
-	_, _ = w.Write(e.body)
+	_, _ = w.Write(e.Body)
 }
 
 var (

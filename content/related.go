@@ -49,6 +49,12 @@ func (s *Service) EnableRelatedIndex(ctx context.Context, cfg RankConfig) (time.
 	s.relMu.Lock()
 	s.related, s.relSeen = idx, last
 	s.relMu.Unlock()
+	// Writes committed while the index was being built reached ApplyWrite
+	// while it had no index; apply them now. From here on every write comes
+	// through ApplyWrite (this process's, or the cache's OnWrite for others).
+	if err := s.catchUp(ctx); err != nil {
+		return 0, err
+	}
 	return time.Since(start), nil
 }
 
@@ -104,10 +110,8 @@ func (s *Service) reindex(ctx context.Context, tags []string) error {
 	return nil
 }
 
-// SyncRelatedIndex applies the writes other processes logged since the
-// last call (other replicas, the CLI) to this process's index. Called every
-// second, it makes a write anywhere change related lists everywhere.
-func (s *Service) SyncRelatedIndex(ctx context.Context) error {
+// catchUp applies the writes logged since the index's snapshot.
+func (s *Service) catchUp(ctx context.Context) error {
 	s.relMu.Lock()
 	after := s.relSeen
 	s.relMu.Unlock()

@@ -30,7 +30,7 @@ type Service struct {
 
 	relMu      sync.Mutex
 	related    *RelatedIndex  // nil until EnableRelatedIndex
-	relSeen    int64          // the newest logged write the poller has looked at
+	relSeen    int64          // the newest logged write the index has caught up with
 	relApplied map[int64]bool // logged writes already applied to the index
 }
 

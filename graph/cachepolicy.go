@@ -82,6 +82,13 @@ func (p *policy) add(h hint) {
 	p.seen = true
 }
 
+// forbid marks the response as not to be stored (errors, writes, non-200).
+func (p *policy) forbid() {
+	p.mu.Lock()
+	p.noStore = true
+	p.mu.Unlock()
+}
+
 // header is the Cache-Control value for the policy.
 func (p *policy) header() string {
 	p.mu.Lock()
@@ -142,9 +149,7 @@ func (w *cacheHeaders) set() {
 
 func (w *cacheHeaders) WriteHeader(code int) {
 	if code != http.StatusOK {
-		w.p.mu.Lock()
-		w.p.noStore = true
-		w.p.mu.Unlock()
+		w.p.forbid()
 	}
 	w.set()
 	w.ResponseWriter.WriteHeader(code)

@@ -70,19 +70,12 @@ func NewHandler(o Options) http.Handler {
 	srv.AroundFields(hintFields(readHints(es.Schema())))
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
-		if p, _ := ctx.Value(policyKey{}).(*policy); p != nil && (resp == nil || len(resp.Errors) > 0) {
-			p.mu.Lock()
-			p.noStore = true // errors are never cached
-			p.mu.Unlock()
+		oc := graphql.GetOperationContext(ctx)
+		if p, _ := ctx.Value(policyKey{}).(*policy); p != nil &&
+			(resp == nil || len(resp.Errors) > 0 || oc != nil && oc.Operation != nil && oc.Operation.Operation != ast.Query) {
+			p.forbid() // errors and writes are never cached
 		}
-		if oc := graphql.GetOperationContext(ctx); oc != nil {
-			if oc.Operation != nil && oc.Operation.Operation != ast.Query {
-				if p, _ := ctx.Value(policyKey{}).(*policy); p != nil {
-					p.mu.Lock()
-					p.noStore = true
-					p.mu.Unlock()
-				}
-			}
+		if oc != nil {
 			name := oc.OperationName
 			if name == "" && oc.Operation != nil {
 				name = oc.Operation.Name

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
@@ -214,10 +215,12 @@ func (p *widgetPages) frame(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// clientIP is the reader's address (realIP has already replaced a trusted
+// proxy's with the one it forwarded for), read as graph reads it.
 func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
 	}
-	return strings.Trim(host, "[]")
+	return host
 }

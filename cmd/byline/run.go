@@ -201,8 +201,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return server.Run(ctx, log, cfg.Addr, h, cfg.Drain)
 }
 
-// startRelated builds the related-stories index and keeps it current with
-// writes made anywhere (other replicas, the CLI).
+// startRelated builds the related-stories index. Writes made elsewhere
+// (other replicas, the CLI) reach it through the cache's OnWrite, which the
+// invalidation channel and the cache's log poller both call.
 func startRelated(ctx context.Context, svc *content.Service, rank content.RankConfig, log *slog.Logger) error {
 	took, err := svc.EnableRelatedIndex(ctx, rank)
 	if err != nil {
@@ -212,11 +213,6 @@ func startRelated(ctx context.Context, svc *content.Service, rank content.RankCo
 	debug.FreeOSMemory()
 	n, size := svc.RelatedIndexStats()
 	log.Info("related index built", "stories", n, "took", took.Round(time.Millisecond), "bytes_estimate", size)
-	go tick.Every(ctx, time.Second, func(ctx context.Context) {
-		if err := svc.SyncRelatedIndex(ctx); err != nil {
-			log.Warn("related index", "err", err)
-		}
-	})
 	return nil
 }
 
