@@ -9,6 +9,11 @@ function setup(thread)
   threads = threads + 1
   thread:set("tid", threads)
 end
+local ae = os.getenv("ACCEPT_ENCODING")
+local headers = {["Content-Type"] = "application/json"}
+if ae and ae ~= "" then
+  headers["Accept-Encoding"] = ae
+end
 local counter, run = 0, ""
 function init(args)
   -- tid is a global that setup() put in this thread's state; the run id
@@ -18,5 +23,5 @@ end
 function request()
   counter = counter + 1
   local body = string.gsub(template, "article%(slug", "a" .. run .. "_" .. counter .. ": article(slug", 1)
-  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", nil, headers, body)
 end

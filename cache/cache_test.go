@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -44,6 +45,9 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, _ := io.ReadAll(r.Body)
 	_ = json.Unmarshal(body, &req)
+	if r.Method == http.MethodGet {
+		_ = json.Unmarshal([]byte(r.URL.Query().Get("variables")), &req.Variables)
+	}
 	o.mu.Lock()
 	v := o.version[req.Variables.Slug]
 	pol := o.policy
@@ -51,7 +55,11 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", pol)
 	w.Header().Set("Surrogate-Key", "Article:"+req.Variables.Slug+" all")
-	fmt.Fprintf(w, `{"data":{"article":{"slug":%q,"version":%d}}}`, req.Variables.Slug, v)
+	pad := ""
+	if strings.HasPrefix(req.Variables.Slug, "long-") { // an answer worth compressing
+		pad = strings.Repeat("Mongolia's copper and rare earths, ", 80)
+	}
+	fmt.Fprintf(w, `{"data":{"article":{"slug":%q,"version":%d,"body":%q}}}`, req.Variables.Slug, v, pad)
 }
 
 // write changes an article at the origin, then invalidates through c, as
@@ -352,5 +360,83 @@ func TestETag304(t *testing.T) {
 	resp.Body.Close()
 	if first.Header.Get("Etag") == "" || resp.StatusCode != http.StatusNotModified {
 		t.Fatalf("ETag %q, conditional GET got %d", first.Header.Get("Etag"), resp.StatusCode)
+	}
+}
+
+// TestGzipRepresentation: a long answer is stored compressed once; clients
+// that accept gzip get those bytes, others the plain body, both marked
+// Vary: Accept-Encoding, each with its own ETag, on hits and through L2.
+func TestGzipRepresentation(t *testing.T) {
+	for name, mk := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			rdb := mk(t)
+			prefix := fmt.Sprintf("gz%d:", time.Now().UnixNano())
+			o := newOrigin()
+			a := newReplica(t, o, rdb, prefix)
+			raw := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+			fetch := func(r *replica, method, slug, ae, inm string) (*http.Response, []byte) {
+				t.Helper()
+				var req *http.Request
+				if method == http.MethodGet {
+					req, _ = http.NewRequest(method, r.srv.URL+"?query="+url.QueryEscape(query)+"&variables="+url.QueryEscape(`{"slug":"`+slug+`"}`), nil)
+				} else {
+					req, _ = http.NewRequest(method, r.srv.URL, bytes.NewReader(body(slug)))
+					req.Header.Set("Content-Type", "application/json")
+				}
+				if ae != "" {
+					req.Header.Set("Accept-Encoding", ae)
+				}
+				if inm != "" {
+					req.Header.Set("If-None-Match", inm)
+				}
+				resp, err := raw.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp, b
+			}
+			plainResp, plain := fetch(a, http.MethodGet, "long-read", "", "")
+			if plainResp.Header.Get("Content-Encoding") != "" || plainResp.Header.Get("Vary") != "Accept-Encoding" || !json.Valid(plain) {
+				t.Fatalf("identity answer: encoding %q, vary %q, %d bytes", plainResp.Header.Get("Content-Encoding"), plainResp.Header.Get("Vary"), len(plain))
+			}
+			for _, r := range []*replica{a, newReplica(t, o, rdb, prefix)} {
+				zr, zb := fetch(r, http.MethodGet, "long-read", "gzip, deflate, br", "")
+				if zr.Header.Get("Content-Encoding") != "gzip" || zr.Header.Get("Vary") != "Accept-Encoding" {
+					t.Fatalf("gzip answer (%s): encoding %q, vary %q", zr.Header.Get("X-Cache"), zr.Header.Get("Content-Encoding"), zr.Header.Get("Vary"))
+				}
+				if len(zb) >= len(plain)/3 || zr.Header.Get("Content-Length") != fmt.Sprint(len(zb)) {
+					t.Fatalf("gzip body %d bytes (Content-Length %s) for %d plain", len(zb), zr.Header.Get("Content-Length"), len(plain))
+				}
+				gr, err := gzip.NewReader(bytes.NewReader(zb))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, _ := io.ReadAll(gr); !bytes.Equal(got, plain) {
+					t.Fatalf("gzip answer decompresses to other bytes than the plain one")
+				}
+				if zr.Header.Get("Etag") == plainResp.Header.Get("Etag") || zr.Header.Get("Etag") == "" {
+					t.Fatalf("both representations carry ETag %q", zr.Header.Get("Etag"))
+				}
+				for _, etag := range []string{zr.Header.Get("Etag"), plainResp.Header.Get("Etag")} {
+					if nm, b := fetch(r, http.MethodGet, "long-read", "gzip", etag); nm.StatusCode != http.StatusNotModified || len(b) != 0 {
+						t.Fatalf("If-None-Match %s: %d, %d bytes", etag, nm.StatusCode, len(b))
+					}
+				}
+				if rdb == nil {
+					break // without Redis a second replica has its own cache: nothing to share
+				}
+			}
+			if pr, pb := fetch(a, http.MethodPost, "long-read", "gzip;q=0, br", ""); pr.Header.Get("Content-Encoding") != "" || !bytes.Equal(pb, plain) {
+				t.Fatalf("gzip;q=0 got encoding %q", pr.Header.Get("Content-Encoding"))
+			}
+			if sr, _ := fetch(a, http.MethodPost, "short", "gzip", ""); sr.Header.Get("Content-Encoding") != "" || sr.Header.Get("Vary") != "" {
+				t.Fatalf("a short answer was compressed (encoding %q, vary %q)", sr.Header.Get("Content-Encoding"), sr.Header.Get("Vary"))
+			}
+			if got := o.runs.Load(); got != 2 { // long-read (GET and POST share the normal key), short
+				t.Errorf("origin ran %d times, want 2", got)
+			}
+		})
 	}
 }

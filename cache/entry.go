@@ -16,6 +16,7 @@ import (
 type entry struct {
 	Key          string    `json:"k"`
 	Body         []byte    `json:"b"`
+	Gzip         []byte    `json:"gz,omitempty"` // Body compressed once; nil when not worth it
 	CacheControl string    `json:"cc"`
 	Surrogate    string    `json:"sk"`
 	ETag         string    `json:"et"`
@@ -32,15 +33,29 @@ type entry struct {
 // headers are an entry's response header values, built once.
 type headers struct {
 	cacheControl, etag, surrogate, length []string
+	gzEtag, gzLength                      []string // the gzip representation's
 }
 
+// prepare builds the header values; an entry stored by a replica that did
+// not compress (an older version) is compressed here, once.
 func (e *entry) prepare() *entry {
+	if e.Gzip == nil {
+		e.Gzip = gzipBody(e.Body)
+	}
 	e.hdr = headers{cacheControl: []string{e.CacheControl}, etag: []string{e.ETag}, length: []string{strconv.Itoa(len(e.Body))}}
 	if e.Surrogate != "" {
 		e.hdr.surrogate = []string{e.Surrogate}
 	}
+	if e.Gzip != nil {
+		// A strong ETag names one representation (RFC 9110 §8.8.3).
+		e.hdr.gzEtag = []string{gzipETag(e.ETag)}
+		e.hdr.gzLength = []string{strconv.Itoa(len(e.Gzip))}
+	}
 	return e
 }
+
+// gzipETag is the ETag of an entry's gzip representation: "abc" → "abc-gz".
+func gzipETag(etag string) string { return strings.TrimSuffix(etag, `"`) + `-gz"` }
 
 // freshness is where an entry stands in time.
 type freshness int

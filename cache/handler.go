@@ -111,6 +111,7 @@ func (c *Cache) serveL1(w http.ResponseWriter, r *http.Request, e *entry, now ti
 
 // serve writes a cached answer, with HTTP caching headers for whatever sits
 // in front (browsers, a CDN): ETag and 304, Age, Cache-Control, Surrogate-Key.
+// A client that accepts gzip gets the body compressed when it was stored.
 func (c *Cache) serve(w http.ResponseWriter, r *http.Request, e *entry, status string, now time.Time) {
 	// The entry's header values are built once and shared: net/http only
 	// reads them. ETag, Age and Surrogate-Key serve HTTP caches and CDNs,
@@ -120,23 +121,38 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, e *entry, status s
 	h["Content-Type"] = jsonType
 	h["Cache-Control"] = e.hdr.cacheControl
 	h["X-Cache"] = xcache[status]
+	body, length, etag := e.Body, e.hdr.length, e.hdr.etag
+	if e.Gzip != nil {
+		if v, ok := h["Vary"]; ok { // CORS's Vary: Origin
+			h["Vary"] = append(v[:len(v):len(v)], "Accept-Encoding")
+		} else {
+			h["Vary"] = varyEncoding
+		}
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			body, length, etag = e.Gzip, e.hdr.gzLength, e.hdr.gzEtag
+			h["Content-Encoding"] = gzipEncoding
+		}
+	}
 	if r.Method == http.MethodGet {
-		h["Etag"] = e.hdr.etag
+		h["Etag"] = etag
 		h["Age"] = []string{strconv.Itoa(int(now.Sub(e.Stored) / time.Second))}
 		if e.hdr.surrogate != nil {
 			h["Surrogate-Key"] = e.hdr.surrogate
 		}
-		if etagMatch(r.Header.Get("If-None-Match"), e.ETag) {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && (etagMatch(inm, e.ETag) || e.Gzip != nil && etagMatch(inm, e.hdr.gzEtag[0])) {
+			delete(h, "Content-Encoding")
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 	}
-	h["Content-Length"] = e.hdr.length
-	_, _ = w.Write(e.Body)
+	h["Content-Length"] = length
+	_, _ = w.Write(body)
 }
 
 var (
-	jsonType = []string{"application/json"}
+	jsonType     = []string{"application/json"}
+	varyEncoding = []string{"Accept-Encoding"}
+	gzipEncoding = []string{"gzip"}
 	xcache   = map[string][]string{"HIT": {"HIT"}, "STALE": {"STALE"}, "MISS": {"MISS"}, "COALESCED": {"COALESCED"}}
 )
 

@@ -13,6 +13,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:18081", "listen address")
 	file := flag.String("body", "", "file whose bytes every response carries")
+	encoding := flag.String("encoding", "", "Content-Encoding of those bytes (gzip when Byline's answer was)")
 	flag.Parse()
 	body, err := os.ReadFile(*file)
 	if err != nil {
@@ -20,6 +21,9 @@ func main() {
 	}
 	log.Fatal(http.ListenAndServe(*addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
+		if *encoding != "" {
+			w.Header().Set("Content-Encoding", *encoding)
+		}
 		_, _ = w.Write(body)
 	})))
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,6 +30,9 @@ type Config struct {
 	PublicURL string
 	LogLevel  slog.Level
 	Drain     time.Duration
+	GCFloor   byteSize // the heap may grow to this before Go collects; 0 = plain GOGC
+
+	envErr error // a malformed environment fallback, reported by parse
 }
 
 // errUsage marks a command line that could not be understood; the usage
@@ -67,6 +71,13 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.Float64Var(&cfg.Rank.TagWeight, "related-tag-weight", cfg.Rank.TagWeight, "related stories: weight of shared tags")
 	fs.Float64Var(&cfg.Rank.SectionWeight, "related-section-weight", cfg.Rank.SectionWeight, "related stories: weight of the same section")
 	fs.DurationVar(&cfg.Drain, "drain", 20*time.Second, "how long shutdown waits for in-flight requests")
+	cfg.GCFloor = 256 << 20
+	if v := getenv("BYLINE_GC_FLOOR"); v != "" {
+		if err := cfg.GCFloor.Set(v); err != nil {
+			cfg.envErr = fmt.Errorf("BYLINE_GC_FLOOR: %w", err)
+		}
+	}
+	fs.Var(&cfg.GCFloor, "gc-floor", "let the heap grow to this (e.g. 256MiB) before Go's collector runs, for steadier latency; 0 = plain GOGC; ignored when GOGC is set [BYLINE_GC_FLOOR]")
 	fs.TextVar(&cfg.LogLevel, "log-level", levelOr(getenv("BYLINE_LOG_LEVEL")), "debug, info, warn or error [BYLINE_LOG_LEVEL]")
 }
 
@@ -93,6 +104,9 @@ func parse(fs *flag.FlagSet, args []string, cfg *Config) error {
 		}
 		return errUsage
 	}
+	if cfg.envErr != nil {
+		return cfg.envErr
+	}
 	if cfg.Redis != "" {
 		if _, err := redisOptions(cfg.Redis); err != nil {
 			return err
@@ -118,4 +132,39 @@ func defaultPublicURL(addr string) string {
 		host = "localhost"
 	}
 	return "http://" + host + ":" + port
+}
+
+// byteSize is a flag value such as 256MiB, 1GiB, 512KiB or plain bytes.
+type byteSize uint64
+
+func (b *byteSize) String() string {
+	switch v := uint64(*b); {
+	case v != 0 && v%(1<<30) == 0:
+		return strconv.FormatUint(v>>30, 10) + "GiB"
+	case v != 0 && v%(1<<20) == 0:
+		return strconv.FormatUint(v>>20, 10) + "MiB"
+	case v != 0 && v%(1<<10) == 0:
+		return strconv.FormatUint(v>>10, 10) + "KiB"
+	default:
+		return strconv.FormatUint(v, 10)
+	}
+}
+
+func (b *byteSize) Set(s string) error {
+	num, mult := strings.TrimSpace(s), uint64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   uint64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || n > (1<<62)/mult {
+		return fmt.Errorf("%q is not a size such as 256MiB", s)
+	}
+	*b = byteSize(n * mult)
+	return nil
 }

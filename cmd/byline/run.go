@@ -20,6 +20,7 @@ import (
 	"github.com/bylinehq/byline/cache"
 	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/graph"
+	"github.com/bylinehq/byline/internal/gcfloor"
 	"github.com/bylinehq/byline/internal/tick"
 	"github.com/bylinehq/byline/mail"
 	"github.com/bylinehq/byline/server"
@@ -148,6 +149,9 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
+// gcPercent is the gateway's GOGC once the heap is past --gc-floor.
+const gcPercent = 400
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var cfg Config
 	fs := flagSet("serve", "serve [flags]", &cfg, getenv, stderr)
@@ -159,12 +163,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cfg.PublicURL = defaultPublicURL(cfg.Addr)
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	if getenv("GOGC") == "" {
-		// A gateway's garbage is short-lived request data around a long-lived
-		// cache: collecting less often buys throughput and tail latency
-		// (measured in bench/RESULTS.md) for memory it can spare.
-		debug.SetGCPercent(400)
-	}
 	a, err := openApp(ctx, &cfg, log)
 	if err != nil {
 		return err
@@ -184,6 +182,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cctx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCache()
 	go a.cache.Run(cctx)
+	if getenv("GOGC") == "" {
+		// A gateway's garbage is short-lived request data around a long-lived
+		// cache and index: collecting less often buys throughput and tail
+		// latency (bench/RESULTS.md) for memory it can spare.
+		go gcfloor.Run(cctx, uint64(cfg.GCFloor), gcPercent, nil)
+	}
 	go deliver(cctx, a.svc, sender, log)
 	if err := startRelated(cctx, a.svc, cfg.Rank, log); err != nil {
 		return err

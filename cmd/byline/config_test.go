@@ -1,0 +1,81 @@
+package main
+
+import (
+	"io"
+	"testing"
+)
+
+func TestByteSize(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want uint64
+		bad  bool
+	}{
+		{in: "256MiB", want: 256 << 20},
+		{in: "1GiB", want: 1 << 30},
+		{in: "64 KiB", want: 64 << 10},
+		{in: "1000", want: 1000},
+		{in: "0", want: 0},
+		{in: "12B", want: 12},
+		{in: "lots", bad: true},
+		{in: "-1MiB", bad: true},
+		{in: "1.5GiB", bad: true},
+		{in: "99999999999999999999GiB", bad: true},
+	} {
+		t.Run(c.in, func(t *testing.T) {
+			var b byteSize
+			err := b.Set(c.in)
+			if c.bad {
+				if err == nil {
+					t.Fatalf("Set(%q) = %d, want an error", c.in, b)
+				}
+				return
+			}
+			if err != nil || uint64(b) != c.want {
+				t.Fatalf("Set(%q) = %d, %v; want %d", c.in, b, err, c.want)
+			}
+			var again byteSize
+			if err := again.Set(b.String()); err != nil || again != b {
+				t.Errorf("%q prints as %q, which reads back as %d, %v", c.in, b.String(), again, err)
+			}
+		})
+	}
+}
+
+func TestGCFloorFlagAndEnv(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		env     string
+		args    []string
+		want    uint64
+		wantErr bool
+	}{
+		{name: "default", want: 256 << 20},
+		{name: "environment", env: "1GiB", want: 1 << 30},
+		{name: "flag wins over environment", env: "1GiB", args: []string{"--gc-floor", "0"}, want: 0},
+		{name: "malformed environment", env: "big", wantErr: true},
+		{name: "malformed flag", args: []string{"--gc-floor", "big"}, wantErr: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			getenv := func(k string) string {
+				if k == "BYLINE_GC_FLOOR" {
+					return c.env
+				}
+				return ""
+			}
+			var cfg Config
+			fs := flagSet("serve", "serve", &cfg, getenv, io.Discard)
+			serveFlags(fs, &cfg, getenv)
+			err := parse(fs, c.args, &cfg)
+			if c.wantErr {
+				if err == nil {
+					t.Fatalf("parse accepted it: floor %d", cfg.GCFloor)
+				}
+				return
+			}
+			if err != nil || uint64(cfg.GCFloor) != c.want {
+				t.Fatalf("floor %d, %v; want %d", cfg.GCFloor, err, c.want)
+			}
+		})
+	}
+}
