@@ -153,7 +153,7 @@ var (
 	jsonType     = []string{"application/json"}
 	varyEncoding = []string{"Accept-Encoding"}
 	gzipEncoding = []string{"gzip"}
-	xcache   = map[string][]string{"HIT": {"HIT"}, "STALE": {"STALE"}, "MISS": {"MISS"}, "COALESCED": {"COALESCED"}}
+	xcache       = map[string][]string{"HIT": {"HIT"}, "STALE": {"STALE"}, "MISS": {"MISS"}, "COALESCED": {"COALESCED"}}
 )
 
 // readBody takes the request body: the bytes themselves when the edge has
