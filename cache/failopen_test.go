@@ -4,88 +4,179 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/bylinehq/byline/internal/testenv"
 )
 
-// TestRedisDownMidLoad: Redis is killed under load and restarted. No
-// request fails, added latency stays bounded, and the cache uses Redis
-// again once it is back.
-func TestRedisDownMidLoad(t *testing.T) {
-	srv := testenv.StartRedis(t)
-	rdb := client(t, []string{srv.Addr})
-	o := newOrigin()
-	o.delay.Store(int64(2 * time.Millisecond)) // the database's share of a miss
-	r := newReplica(t, o, rdb, testenv.RandomName("fo")+":")
+// load keeps 8 clients asking for a few keys until stop is closed, and
+// counts what they saw.
+type load struct {
+	ok, failed atomic.Int64
+	mu         sync.Mutex
+	latencies  []time.Duration
+	stop       chan struct{}
+	wg         sync.WaitGroup
+}
 
-	var (
-		ok, failed atomic.Int64
-		slowest    atomic.Int64
-		wg         sync.WaitGroup
-	)
-	stop := make(chan struct{})
+func startLoad(r *replica) *load {
+	l := &load{stop: make(chan struct{})}
 	for w := 0; w < 8; w++ {
-		wg.Add(1)
+		l.wg.Add(1)
 		go func(w int) {
-			defer wg.Done()
+			defer l.wg.Done()
 			slugs := []string{"a", "b", "c", "d"}
 			for i := 0; ; i++ {
 				select {
-				case <-stop:
+				case <-l.stop:
 					return
 				default:
 				}
 				start := time.Now()
 				resp, err := http.Post(r.srv.URL, "application/json", bytes.NewReader(body(slugs[(i+w)%len(slugs)])))
 				if err != nil || resp.StatusCode != 200 {
-					failed.Add(1)
+					l.failed.Add(1)
 					continue
 				}
 				resp.Body.Close()
-				ok.Add(1)
-				if d := int64(time.Since(start)); d > slowest.Load() {
-					slowest.Store(d)
-				}
+				l.ok.Add(1)
+				l.mu.Lock()
+				l.latencies = append(l.latencies, time.Since(start))
+				l.mu.Unlock()
 			}
 		}(w)
 	}
-	time.Sleep(500 * time.Millisecond)
-	srv.Stop()
-	waitFor(t, "the replica to notice", func() bool { return !r.c.subscribed.Load() })
-	// A write while Redis is down still reaches this replica's answers.
-	o.write(r.c, "a", 1)
-	time.Sleep(time.Second)
-	duringOutage := ok.Load()
-	srv.Start()
-	waitFor(t, "the replica to resubscribe", func() bool { return r.c.subscribed.Load() })
-	time.Sleep(500 * time.Millisecond)
-	close(stop)
-	wg.Wait()
+	return l
+}
 
-	if failed.Load() != 0 {
-		t.Fatalf("%d requests failed (%d succeeded)", failed.Load(), ok.Load())
+// end stops the clients and returns the p99 and the slowest request.
+func (l *load) end() (p99, slowest time.Duration) {
+	close(l.stop)
+	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.latencies) == 0 {
+		return 0, 0
 	}
-	if duringOutage == 0 {
-		t.Fatal("no request was answered while Redis was down")
+	sort.Slice(l.latencies, func(i, j int) bool { return l.latencies[i] < l.latencies[j] })
+	return l.latencies[len(l.latencies)*99/100], l.latencies[len(l.latencies)-1]
+}
+
+// pauseAll makes every node stop answering for d (CLIENT PAUSE), as an
+// overloaded or swapping Redis would.
+func pauseAll(t *testing.T, nodes []*testenv.RedisServer, d time.Duration) {
+	t.Helper()
+	for _, n := range nodes {
+		admin := redis.NewClient(&redis.Options{Addr: n.Addr})
+		if err := admin.Do(context.Background(), "CLIENT", "PAUSE", d.Milliseconds(), "ALL").Err(); err != nil {
+			t.Errorf("CLIENT PAUSE on %s: %v", n.Addr, err)
+		}
+		admin.Close()
 	}
-	if s := time.Duration(slowest.Load()); s > time.Second {
-		t.Fatalf("slowest request took %s: the breaker should bound it", s)
+}
+
+// TestRedisFaultsUnderLoad: under load, Redis goes down and comes back,
+// turns slow (it stops answering for longer than the cache's timeout), or
+// flaps; on a standalone server and on a three-node Cluster. No request
+// fails, the added latency stays bounded (timeouts, then the breaker), a
+// write made during the fault still reaches the answers, and the cache
+// uses Redis again once it is healthy: a replica with an empty L1 then
+// answers from Redis without running the origin.
+func TestRedisFaultsUnderLoad(t *testing.T) {
+	type fault struct {
+		name string
+		run  func(t *testing.T, nodes []*testenv.RedisServer, r *replica, o *origin)
 	}
-	if got := r.get(t, "a"); got.version != 1 {
-		t.Fatalf("after the outage: version %d (%s)", got.version, got.xcache)
+	down := fault{"down then back", func(t *testing.T, nodes []*testenv.RedisServer, r *replica, o *origin) {
+		for _, n := range nodes {
+			n.Stop()
+		}
+		waitFor(t, "the replica to notice", func() bool { return !r.c.subscribed.Load() })
+		o.write(r.c, "a", 1) // a write while Redis is down still reaches this replica's answers
+		time.Sleep(time.Second)
+		for _, n := range nodes {
+			n.Start()
+		}
+	}}
+	slow := fault{"slow", func(t *testing.T, nodes []*testenv.RedisServer, r *replica, o *origin) {
+		for i := 0; i < 4; i++ { // 300 ms stalls, longer than the 200 ms timeout
+			pauseAll(t, nodes, 300*time.Millisecond)
+			if i == 1 {
+				o.write(r.c, "a", 1)
+			}
+			time.Sleep(350 * time.Millisecond)
+		}
+	}}
+	flapping := fault{"flapping", func(t *testing.T, nodes []*testenv.RedisServer, r *replica, o *origin) {
+		victim := nodes[len(nodes)-1] // on a Cluster, one node's slots come and go
+		for i := 0; i < 4; i++ {
+			victim.Stop()
+			if i == 1 {
+				o.write(r.c, "a", 1)
+			}
+			time.Sleep(200 * time.Millisecond)
+			victim.Start()
+			time.Sleep(250 * time.Millisecond)
+		}
+	}}
+	setups := []struct {
+		name   string
+		start  func(t *testing.T) []*testenv.RedisServer
+		faults []fault
+	}{
+		{"standalone", func(t *testing.T) []*testenv.RedisServer { return []*testenv.RedisServer{testenv.StartRedis(t)} }, []fault{down, slow, flapping}},
+		{"cluster", func(t *testing.T) []*testenv.RedisServer { return testenv.StartRedisClusterServers(t) }, []fault{down, slow, flapping}},
 	}
-	// Redis is used again: a new key's entry lands there.
-	r.get(t, "fresh-after-restart")
-	n, err := rdb.DBSize(context.Background()).Result()
-	if err != nil || n == 0 {
-		t.Fatalf("nothing stored in Redis after it came back: %d %v", n, err)
+	for _, s := range setups {
+		for _, f := range s.faults {
+			t.Run(s.name+"/"+f.name, func(t *testing.T) {
+				nodes := s.start(t)
+				var addrs []string
+				for _, n := range nodes {
+					addrs = append(addrs, n.Addr)
+				}
+				rdb := client(t, addrs)
+				prefix := testenv.RandomName("fo") + ":"
+				o := newOrigin()
+				o.delay.Store(int64(2 * time.Millisecond)) // the database's share of a miss
+				r := newReplica(t, o, rdb, prefix)
+				l := startLoad(r)
+				time.Sleep(300 * time.Millisecond)
+				before := l.ok.Load()
+				f.run(t, nodes, r, o)
+				during := l.ok.Load() - before
+				waitFor(t, "the replica to use Redis again", func() bool { return r.c.subscribed.Load() && !r.c.br.open() })
+				time.Sleep(300 * time.Millisecond)
+				p99, slowest := l.end()
+
+				if n := l.failed.Load(); n != 0 {
+					t.Fatalf("%d requests failed (%d succeeded)", n, l.ok.Load())
+				}
+				if during == 0 {
+					t.Fatal("no request was answered during the fault")
+				}
+				if slowest > time.Second {
+					t.Fatalf("slowest request took %s: timeouts and the breaker should bound it", slowest)
+				}
+				if got := r.get(t, "a"); got.version != 1 {
+					t.Fatalf("after the fault: version %d (%s): the write was lost", got.version, got.xcache)
+				}
+				// Redis holds entries again: a fresh replica answers from it.
+				var fresh answer
+				waitFor(t, "an entry stored in Redis after the fault", func() bool {
+					r.get(t, "after")
+					runs := o.runs.Load()
+					fresh = newReplica(t, o, rdb, prefix).get(t, "after")
+					return fresh.xcache == "HIT" && o.runs.Load() == runs
+				})
+				t.Logf("%d requests, none failed, %d during the fault; p99 %s, slowest %s", l.ok.Load(), during, p99, slowest)
+			})
+		}
 	}
-	if got := r.get(t, "fresh-after-restart"); got.xcache != "HIT" {
-		t.Fatalf("after restart: %s", got.xcache)
-	}
-	t.Logf("%d requests, none failed, slowest %s", ok.Load(), time.Duration(slowest.Load()))
 }

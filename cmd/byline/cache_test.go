@@ -69,8 +69,15 @@ const titleQuery = `query T($s: String!) { article(slug: $s) { title } }`
 
 func (a *testApp) title(t *testing.T) (string, string) {
 	t.Helper()
+	return titleAt(t, a.srv.URL)
+}
+
+// titleAt asks the gateway at base for the seed article's title; it
+// returns the title and X-Cache.
+func titleAt(t *testing.T, base string) (string, string) {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": titleQuery, "variables": map[string]string{"s": seedSlug}})
-	resp, err := http.Post(a.srv.URL+"/graphql", "application/json", strings.NewReader(string(body)))
+	resp, err := http.Post(base+"/graphql", "application/json", strings.NewReader(string(body)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,15 +82,28 @@ func (s *RedisServer) Stop() {
 // them into one Cluster with redis-cli, returning the nodes' addresses.
 func StartRedisCluster(t testing.TB) []string {
 	t.Helper()
+	var addrs []string
+	for _, s := range StartRedisClusterServers(t) {
+		addrs = append(addrs, s.Addr)
+	}
+	return addrs
+}
+
+// StartRedisClusterServers is StartRedisCluster for a test that stops and
+// restarts nodes: each keeps its cluster configuration across a restart.
+func StartRedisClusterServers(t testing.TB) []*RedisServer {
+	t.Helper()
 	cli, err := exec.LookPath("redis-cli")
 	if err != nil {
 		Missing(t, "redis", err)
 	}
 	var addrs []string
+	var servers []*RedisServer
 	for i := 0; i < 3; i++ {
 		dir := t.TempDir()
 		s := StartRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--cluster-node-timeout", "2000")
 		addrs = append(addrs, s.Addr)
+		servers = append(servers, s)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -114,5 +127,5 @@ func StartRedisCluster(t testing.TB) []string {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	return addrs
+	return servers
 }
