@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bylinehq/byline/content"
@@ -85,8 +86,14 @@ type replica struct {
 
 func newReplica(t *testing.T, o *origin, rdb redis.UniversalClient, prefix string) *replica {
 	t.Helper()
+	return newReplicaWithMetrics(t, o, rdb, prefix, nil)
+}
+
+// newReplicaWithMetrics is newReplica with the cache's metrics in reg.
+func newReplicaWithMetrics(t *testing.T, o *origin, rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *replica {
+	t.Helper()
 	c := New(Options{Redis: rdb, Prefix: prefix, SchemaVersion: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		AckTimeout: 3 * time.Second, RedisTimeout: 200 * time.Millisecond})
+		AckTimeout: 3 * time.Second, RedisTimeout: 200 * time.Millisecond, Metrics: reg})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()

@@ -371,7 +371,9 @@ func (c *Cache) awaitLease(ctx context.Context, nk string) *entry {
 		if !c.redisOK() {
 			return nil
 		}
-		if e := c.getL2(ctx, nk); e != nil {
+		// Only an answer computed since: the entry being refreshed may
+		// still sit in Redis, stale.
+		if e := c.getL2(ctx, nk); e != nil && e.freshness(time.Now()) == fresh {
 			return e
 		}
 	}
@@ -387,12 +389,26 @@ func (c *Cache) releaseLease(ctx context.Context, nk string) {
 	c.done(c.rdb.Del(rc, c.key("lease:", nk)).Err())
 }
 
-// refresh recomputes a stale entry in the background, once.
+// refresh recomputes a stale entry in the background, once per process;
+// when another replica has already refreshed it, its answer is taken from
+// Redis instead.
 func (c *Cache) refresh(next http.Handler, r *http.Request, req []byte, e *entry) {
 	bg := r.Clone(context.WithoutCancel(r.Context()))
+	req = bytes.Clone(req) // the request's buffer is not ours once it returns
 	fkb := fastKey(c.seed, r.Method, req)
 	fk := string(fkb[:])
 	go c.flight.Do(e.Key, func() (any, error) {
+		if c.redisOK() {
+			localStart := c.st.start() // before the read: see stamps.go
+			if fe := c.getL2(bg.Context(), e.Key); fe != nil && fe.freshness(time.Now()) == fresh {
+				fe.localStart = localStart
+				if c.l1Enabled() {
+					c.l1.put(e.Key, fe, nil)
+					c.l1.put(fk, fe, req)
+				}
+				return &filled{e: fe}, nil
+			}
+		}
 		return c.fill(next, bg, req, e.Key, fk), nil
 	})
 }
