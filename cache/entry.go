@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/bylinehq/byline/content"
@@ -26,7 +27,8 @@ type entry struct {
 	Fresh        time.Time `json:"fr"` // served as fresh until
 	StaleUntil   time.Time `json:"su"` // served stale (while one refresh runs) until
 
-	localStart uint64 // local seq when computation (or the L2 read) began
+	localStart uint64        // local seq when computation (or the L2 read) began
+	checked    atomic.Uint64 // 1 + the local seq at which it was last found valid; 0: never
 	hdr        headers
 }
 

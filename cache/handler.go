@@ -16,7 +16,7 @@ import (
 // Middleware caches next's public answers to GraphQL queries.
 func (c *Cache) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if (r.Method != http.MethodGet && r.Method != http.MethodPost) || r.Header.Get("Authorization") != "" {
+		if (r.Method != http.MethodGet && r.Method != http.MethodPost) || header(r.Header, "Authorization") != "" {
 			c.bypass(w, r, next)
 			return
 		}
@@ -92,12 +92,12 @@ func (c *Cache) bypass(w http.ResponseWriter, r *http.Request, next http.Handler
 // serveL1 answers from an L1 entry that is still valid; false when it is
 // not (invalidated or expired) and the caller must look further.
 func (c *Cache) serveL1(w http.ResponseWriter, r *http.Request, e *entry, now time.Time, next http.Handler, req []byte) bool {
-	if !c.st.valid(e.Tags, e.localStart) {
+	if !c.st.validEntry(e) {
 		return false
 	}
 	switch e.freshness(now) {
 	case fresh:
-		c.m.results.WithLabelValues(resHit).Inc()
+		c.m.hits.Inc()
 		c.serve(w, r, e, "HIT", now)
 		return true
 	case stale:
@@ -128,7 +128,7 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, e *entry, status s
 		} else {
 			h["Vary"] = varyEncoding
 		}
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		if acceptsGzip(header(r.Header, "Accept-Encoding")) {
 			body, length, etag = e.Gzip, e.hdr.gzLength, e.hdr.gzEtag
 			h["Content-Encoding"] = gzipEncoding
 		}
@@ -155,6 +155,15 @@ var (
 	gzipEncoding = []string{"gzip"}
 	xcache       = map[string][]string{"HIT": {"HIT"}, "STALE": {"STALE"}, "MISS": {"MISS"}, "COALESCED": {"COALESCED"}}
 )
+
+// header is h.Get for a key already in canonical form, without
+// canonicalising it again on every request.
+func header(h http.Header, canonicalKey string) string {
+	if v := h[canonicalKey]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
 
 // readBody takes the request body: the bytes themselves when the edge has
 // already read it into memory (a Bytes method), else a read.
@@ -188,7 +197,7 @@ func etagMatch(header, etag string) bool {
 func (c *Cache) lookup(ctx context.Context, nk string, now time.Time) *entry {
 	if c.l1Enabled() {
 		if it := c.l1.get(nk); it != nil {
-			if c.st.valid(it.e.Tags, it.e.localStart) && it.e.freshness(now) != expired {
+			if c.st.validEntry(it.e) && it.e.freshness(now) != expired {
 				return it.e
 			}
 			c.l1.delete(nk)

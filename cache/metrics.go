@@ -4,6 +4,7 @@ import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
 	results      *prometheus.CounterVec
+	hits         prometheus.Counter // results{hit}, bound once: the hit path hashes no labels
 	invalidation *prometheus.HistogramVec
 	redisErrors  prometheus.Counter
 }
@@ -37,6 +38,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{resHit, resStale, resMiss, resCoalesced, resBypass, resError} {
 		m.results.WithLabelValues(r)
 	}
+	m.hits = m.results.WithLabelValues(resHit)
 	if reg != nil {
 		reg.MustRegister(m.results, m.invalidation, m.redisErrors)
 	}
