@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/bylinehq/byline/content"
+	"github.com/bylinehq/byline/internal/gcfloor"
 	"io"
 	"log/slog"
 	"net/url"
@@ -71,13 +72,13 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.Float64Var(&cfg.Rank.TagWeight, "related-tag-weight", cfg.Rank.TagWeight, "related stories: weight of shared tags")
 	fs.Float64Var(&cfg.Rank.SectionWeight, "related-section-weight", cfg.Rank.SectionWeight, "related stories: weight of the same section")
 	fs.DurationVar(&cfg.Drain, "drain", 20*time.Second, "how long shutdown waits for in-flight requests")
-	cfg.GCFloor = 256 << 20
+	cfg.GCFloor = byteSize(gcfloor.Default(gcfloor.MemoryLimit()))
 	if v := getenv("BYLINE_GC_FLOOR"); v != "" {
 		if err := cfg.GCFloor.Set(v); err != nil {
 			cfg.envErr = fmt.Errorf("BYLINE_GC_FLOOR: %w", err)
 		}
 	}
-	fs.Var(&cfg.GCFloor, "gc-floor", "let the heap grow to this (e.g. 256MiB) before Go's collector runs, for steadier latency; 0 = plain GOGC; ignored when GOGC is set [BYLINE_GC_FLOOR]")
+	fs.Var(&cfg.GCFloor, "gc-floor", "let the heap grow to this before Go's collector runs, for steadier latency; default a quarter of the memory limit (cgroup, else the machine's), at most 1GiB; 0 = plain GOGC; ignored when GOGC is set [BYLINE_GC_FLOOR]")
 	fs.TextVar(&cfg.LogLevel, "log-level", levelOr(getenv("BYLINE_LOG_LEVEL")), "debug, info, warn or error [BYLINE_LOG_LEVEL]")
 }
 

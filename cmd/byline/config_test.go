@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"testing"
+
+	"github.com/bylinehq/byline/internal/gcfloor"
 )
 
 func TestByteSize(t *testing.T) {
@@ -50,7 +52,7 @@ func TestGCFloorFlagAndEnv(t *testing.T) {
 		want    uint64
 		wantErr bool
 	}{
-		{name: "default", want: 256 << 20},
+		{name: "default", want: gcfloor.Default(gcfloor.MemoryLimit())},
 		{name: "environment", env: "1GiB", want: 1 << 30},
 		{name: "flag wins over environment", env: "1GiB", args: []string{"--gc-floor", "0"}, want: 0},
 		{name: "malformed environment", env: "big", wantErr: true},

@@ -163,6 +163,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cfg.PublicURL = defaultPublicURL(cfg.Addr)
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	a, err := openApp(ctx, &cfg, log)
 	if err != nil {
 		return err
@@ -182,15 +185,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	cctx, stopCache := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopCache()
 	go a.cache.Run(cctx)
-	if getenv("GOGC") == "" {
-		// A gateway's garbage is short-lived request data around a long-lived
-		// cache and index: collecting less often buys throughput and tail
-		// latency (bench/RESULTS.md) for memory it can spare.
-		go gcfloor.Run(cctx, uint64(cfg.GCFloor), gcPercent, nil)
-	}
 	go deliver(cctx, a.svc, sender, log)
 	if err := startRelated(cctx, a.svc, cfg.Rank, log); err != nil {
 		return err
+	}
+	if getenv("GOGC") == "" {
+		// A gateway's garbage is short-lived request data around a long-lived
+		// cache and index: collecting less often buys throughput and tail
+		// latency (bench/RESULTS.md) for memory it can spare. Started after
+		// the index is built, so the build's peak stays as it was.
+		go gcfloor.Run(cctx, uint64(cfg.GCFloor), gcPercent, nil)
 	}
 	proxies, err := server.ParsePrefixes(cfg.Proxies)
 	if err != nil {
@@ -201,7 +205,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.DebugAddr != "" {
 		go servePprof(cctx, cfg.DebugAddr, log)
 	}
-	log.Info("byline starting", "version", version(), "db", a.db.Engine(), "redis", cfg.Redis != "", "public_url", cfg.PublicURL)
+	log.Info("byline starting", "version", version(), "db", a.db.Engine(), "redis", cfg.Redis != "", "public_url", cfg.PublicURL, "gc_floor", cfg.GCFloor.String())
 	return server.Run(ctx, log, cfg.Addr, h, cfg.Drain)
 }
 
