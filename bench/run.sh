@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Load runs: the article-page query over a 10k-article corpus. In one
 # invocation, on one machine: a bare net/http handler writing the same bytes
-# (the yardstick), Byline answering from its cache (without and with Redis),
-# Byline's miss path (every request a new cache key), and Byline with the
-# cache off. Usage: bash bench/run.sh   (make bench)
-# Env: DUR (default 15s), CONNS (32), CORPUS (10000), SLUG (an article of it),
-#      PIN=1 to put the server on core 1 and wrk (one thread) on core 0,
-#      ONLY=hit for the bare and cache-hit runs alone, GATEWAY_ENV for Byline's
-#      environment (GOGC, GOMEMLIMIT).
+# (the yardstick), the same handler with Byline's server settings (timeouts,
+# body read: "bare-prod"), Byline answering from its cache, the same pair
+# with Accept-Encoding: gzip (bare writes Byline's gzip bytes), then Byline
+# with Redis, Byline's miss path (every request a new cache key), and Byline
+# with the cache off. The machine is noisy (±20% between identical runs), so
+# the comparison runs ROUNDS times, interleaved, and the summary gives each
+# row's median and the ratios of medians.
+# Usage: bash bench/run.sh   (make bench)
+# Env: DUR (default 10s a run), ROUNDS (5), CONNS (32), CORPUS (10000), SLUG
+#      (an article of it), PIN=1 to put the server on core 1 and wrk (one
+#      thread) on core 0, ONLY=hit for the interleaved rounds alone,
+#      GATEWAY_ENV for Byline's environment (GOGC, GOMEMLIMIT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 OUT=bench/out
-DUR=${DUR:-15s}
+DUR=${DUR:-10s}
+ROUNDS=${ROUNDS:-5}
 CONNS=${CONNS:-32}
 CORPUS=${CORPUS:-10000}
 SLUG=${SLUG:-copper-000011}
@@ -20,6 +26,8 @@ REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379}
 PORT=18080
 BARE_PORT=18081
 mkdir -p "$OUT" bin
+RES="$OUT/results.tsv"
+: > "$RES"
 go build -o bin/byline ./cmd/byline
 go build -o bin/bare ./bench/bare
 go build -o bin/bylinegen ./cmd/bylinegen
@@ -65,50 +73,86 @@ q = open("server/static/article_page.graphql").read()
 print(json.dumps({"operationName": "ArticlePage", "query": q, "variables": {"slug": sys.argv[1]}}))
 PY
 
-# run NAME PORT SCRIPT: one wrk run, one result line.
+# run NAME PORT SCRIPT [ACCEPT_ENCODING]: one wrk run, one result line.
 run() {
-  BODY_FILE="$OUT/article_page.req.json" "${WRK[@]}" -c"$CONNS" -d"$DUR" --latency -s "bench/$3" \
+  ACCEPT_ENCODING="${4:-}" BODY_FILE="$OUT/article_page.req.json" "${WRK[@]}" -c"$CONNS" -d"$DUR" --latency -s "bench/$3" \
     "http://127.0.0.1:$2/graphql" > "$OUT/wrk-$1.txt"
   awk -v name="$1" '
     /Requests\/sec/ {rps=$2}
     /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
     /Non-2xx/ {non2xx=$NF}
-    END {printf "%s\t%s\t%s\t%s\t%s\n", name, rps, p50, p99, (non2xx==""?0:non2xx)}' "$OUT/wrk-$1.txt"
+    END {printf "%s\t%s\t%s\t%s\t%s\n", name, rps, p50, p99, (non2xx==""?0:non2xx)}' "$OUT/wrk-$1.txt" | tee -a "$RES"
 }
 
 start_byline capture
 curl -sf -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" \
   "http://127.0.0.1:$PORT/graphql" > "$OUT/article_page.resp.json"
 grep -q '"title"' "$OUT/article_page.resp.json" || { echo "article $SLUG not found" >&2; exit 1; }
+curl -sf -H 'Accept-Encoding: gzip' -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" \
+  "http://127.0.0.1:$PORT/graphql" > "$OUT/article_page.resp.gz"
+gzip -dc "$OUT/article_page.resp.gz" | cmp -s - "$OUT/article_page.resp.json" || { echo "the gzip answer differs from the plain one" >&2; exit 1; }
 stop
 
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), corpus $CORPUS, -c$CONNS -d$DUR, $MODE"
+GZ="gzip, deflate, br"
+# bare_run NAME FLAGS…: one run of the yardstick.
+bare_run() {
+  local name=$1 script=$2 ae=$3; shift 3
+  "${SERVER[@]}" bin/bare --addr "127.0.0.1:$BARE_PORT" "$@" &
+  pid=$!
+  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$BARE_PORT/" && break; sleep 0.05; done
+  run "$name" $BARE_PORT "$script" "$ae"; stop
+}
+# hit_run NAME ACCEPT_ENCODING FLAGS…: a fresh gateway, warmed once, loaded.
+hit_run() {
+  local name=$1 ae=$2; shift 2
+  start_byline "$name" "$@"
+  curl -sf -o /dev/null -H "Accept-Encoding: $ae" -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" "http://127.0.0.1:$PORT/graphql"
+  run "$name" $PORT post.lua "$ae"; stop
+}
+
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), corpus $CORPUS, -c$CONNS -d$DUR, $ROUNDS rounds, $MODE"
 printf "name\treq/s\tp50\tp99\tnon-2xx\n"
-"${SERVER[@]}" bin/bare --addr "127.0.0.1:$BARE_PORT" --body "$OUT/article_page.resp.json" &
-pid=$!; sleep 0.3
-bare=$(run bare $BARE_PORT post.lua); echo "$bare"; stop
+for round in $(seq "$ROUNDS"); do
+  bare_run bare post.lua "" --body "$OUT/article_page.resp.json"
+  bare_run bare-prod post.lua "" --prod --body "$OUT/article_page.resp.json"
+  hit_run byline-hit ""
+  bare_run bare-gzip post.lua "$GZ" --prod --encoding gzip --body "$OUT/article_page.resp.gz"
+  hit_run byline-hit-gzip "$GZ"
+done
 
-start_byline hit
-curl -sf -o /dev/null -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" "http://127.0.0.1:$PORT/graphql"
-hit=$(run byline-hit $PORT post.lua); echo "$hit"; stop
-
-if [ "${ONLY:-}" = hit ]; then
-  awk -v a="$(echo "$hit" | cut -f2)" -v b="$(echo "$bare" | cut -f2)" 'BEGIN {printf "ratio byline-hit/bare: %.3f\n", a/b}'
-  exit 0
+if [ "${ONLY:-}" != hit ]; then
+  if redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
+    hit_run byline-hit-redis "" --redis "$REDIS_URL"
+    start_byline miss-redis --redis "$REDIS_URL"
+    run byline-miss-redis $PORT post_miss.lua ; stop
+  fi
+  start_byline miss
+  run byline-miss $PORT post_miss.lua ; stop
+  start_byline nocache --no-cache
+  run byline-nocache $PORT post.lua ; stop
 fi
 
-if redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
-  start_byline hit-redis --redis "$REDIS_URL"
-  curl -sf -o /dev/null -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" "http://127.0.0.1:$PORT/graphql"
-  run byline-hit-redis $PORT post.lua; stop
-  start_byline miss-redis --redis "$REDIS_URL"
-  run byline-miss-redis $PORT post_miss.lua; stop
-fi
-
-start_byline miss
-run byline-miss $PORT post_miss.lua; stop
-
-start_byline nocache --no-cache
-run byline-nocache $PORT post.lua; stop
-
-awk -v a="$(echo "$hit" | cut -f2)" -v b="$(echo "$bare" | cut -f2)" 'BEGIN {printf "ratio byline-hit/bare: %.3f\n", a/b}'
+# Medians per row (latencies in ms), then the ratios that matter.
+python3 - "$RES" <<'PY'
+import sys, statistics
+def ms(v):
+    for unit, f in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+        if v.endswith(unit):
+            return float(v[: -len(unit)]) * f
+    return float(v)
+rows = {}
+for line in open(sys.argv[1]):
+    name, rps, p50, p99, _ = line.rstrip("\n").split("\t")
+    rows.setdefault(name, []).append((float(rps), ms(p50), ms(p99)))
+print("\nsummary: median over runs (min-max)")
+print("name\truns\treq/s\tp50 ms\tp99 ms")
+med = {}
+for name, rs in rows.items():
+    m = [statistics.median(x[i] for x in rs) for i in range(3)]
+    med[name] = m
+    lo, hi = min(x[2] for x in rs), max(x[2] for x in rs)
+    print(f"{name}\t{len(rs)}\t{m[0]:.0f}\t{m[1]:.2f}\t{m[2]:.2f} ({lo:.2f}-{hi:.2f})")
+for a, b in (("byline-hit", "bare"), ("byline-hit", "bare-prod"), ("byline-hit-gzip", "bare-gzip")):
+    if a in med and b in med:
+        print(f"ratio {a}/{b}: {med[a][0] / med[b][0]:.3f}")
+PY
