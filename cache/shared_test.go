@@ -11,22 +11,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/bylinehq/byline/internal/testenv"
 )
 
-// sharedBackends are the Redis set-ups on which replicas share a cache.
-func sharedBackends(t *testing.T, test func(t *testing.T, mk func() *replica, o *origin)) {
+// sharedRedis runs test on each Redis set-up on which replicas share a
+// cache (standalone, Cluster), with a fresh key prefix.
+func sharedRedis(t *testing.T, test func(t *testing.T, rdb redis.UniversalClient, prefix string)) {
 	for name, mkClient := range backends(t) {
 		if name == "no-redis" {
 			continue
 		}
-		t.Run(name, func(t *testing.T) {
-			rdb := mkClient(t)
-			o := newOrigin()
-			prefix := testenv.RandomName("sh") + ":"
-			test(t, func() *replica { return newReplica(t, o, rdb, prefix) }, o)
-		})
+		t.Run(name, func(t *testing.T) { test(t, mkClient(t), testenv.RandomName("sh")+":") })
 	}
 }
 
@@ -35,7 +32,9 @@ func sharedBackends(t *testing.T, test func(t *testing.T, mk func() *replica, o 
 // the other replica takes the refreshed answer from Redis instead of
 // running the origin again.
 func TestStaleWhileRevalidateAcrossReplicas(t *testing.T) {
-	sharedBackends(t, func(t *testing.T, mk func() *replica, o *origin) {
+	sharedRedis(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+		o := newOrigin()
+		mk := func() *replica { return newReplica(t, o, rdb, prefix) }
 		o.policy = "public, max-age=1, stale-while-revalidate=30"
 		a, b := mk(), mk()
 		a.get(t, "s")
@@ -69,13 +68,8 @@ func TestStaleWhileRevalidateAcrossReplicas(t *testing.T) {
 // TestPersistedQueriesInRedis: a query registered on one replica is known
 // to another through Redis, with a TTL; an oversized one is never stored.
 func TestPersistedQueriesInRedis(t *testing.T) {
-	for name, mkClient := range backends(t) {
-		if name == "no-redis" {
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
-			rdb := mkClient(t)
-			prefix := testenv.RandomName("apq") + ":"
+	sharedRedis(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+		{
 			o := newOrigin()
 			a, b := newReplica(t, o, rdb, prefix), newReplica(t, o, rdb, prefix)
 			ctx := context.Background()
@@ -102,8 +96,8 @@ func TestPersistedQueriesInRedis(t *testing.T) {
 			if _, ok := a.c.APQ().Get(ctx, hash(huge)); ok {
 				t.Fatal("an oversized query was kept in process")
 			}
-		})
-	}
+		}
+	})
 }
 
 // histogram returns the sample count and sum of byline_cache_invalidation_seconds{view}.
@@ -139,13 +133,8 @@ func labelIs(m *dto.Metric, name, value string) bool {
 // its invalidation being applied on every replica, and to the writer
 // hearing every acknowledgement; on one machine both take milliseconds.
 func TestInvalidationLatencyIsMeasured(t *testing.T) {
-	for name, mkClient := range backends(t) {
-		if name == "no-redis" {
-			continue
-		}
-		t.Run(name, func(t *testing.T) {
-			rdb := mkClient(t)
-			prefix := testenv.RandomName("inv") + ":"
+	sharedRedis(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
+		{
 			o := newOrigin()
 			regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
 			a := newReplicaWithMetrics(t, o, rdb, prefix, regA)
@@ -166,6 +155,6 @@ func TestInvalidationLatencyIsMeasured(t *testing.T) {
 			if got := b.get(t, "x"); got.version != writes {
 				t.Fatalf("other replica serves version %d", got.version)
 			}
-		})
-	}
+		}
+	})
 }
