@@ -3,7 +3,6 @@ package cache
 import (
 	"bytes"
 	"compress/gzip"
-	"strings"
 	"sync"
 )
 
@@ -39,43 +38,4 @@ func gzipBody(body []byte) []byte {
 		return nil
 	}
 	return buf.Bytes()
-}
-
-// acceptsGzip reads Accept-Encoding (RFC 9110 §12.5.3): gzip (or x-gzip, or
-// *) listed without q=0. It does not allocate: it runs on every hit.
-func acceptsGzip(ae string) bool {
-	for ae != "" {
-		var item string
-		item, ae, _ = strings.Cut(ae, ",")
-		name, params, _ := strings.Cut(item, ";")
-		name = strings.TrimSpace(name)
-		if !strings.EqualFold(name, "gzip") && !strings.EqualFold(name, "x-gzip") && name != "*" {
-			continue
-		}
-		if !qZero(params) {
-			return true
-		}
-		if name != "*" {
-			return false // gzip refused outright, whatever * says
-		}
-	}
-	return false
-}
-
-// qZero reports whether parameters such as " q=0.000" give a weight of zero.
-func qZero(params string) bool {
-	for params != "" {
-		var p string
-		p, params, _ = strings.Cut(params, ";")
-		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-		if !strings.EqualFold(strings.TrimSpace(k), "q") {
-			continue
-		}
-		v = strings.TrimSpace(v)
-		if v == "" || v[0] != '0' {
-			return false
-		}
-		return strings.Trim(v[1:], ".0") == ""
-	}
-	return false
 }

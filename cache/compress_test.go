@@ -8,37 +8,6 @@ import (
 	"testing"
 )
 
-func TestAcceptsGzip(t *testing.T) {
-	for _, c := range []struct {
-		header string
-		want   bool
-	}{
-		{"", false},
-		{"gzip", true},
-		{"gzip, deflate, br, zstd", true},
-		{"br, GZIP", true},
-		{"x-gzip", true},
-		{"*", true},
-		{"identity", false},
-		{"br", false},
-		{"gzip;q=0", false},
-		{"gzip; q=0.000", false},
-		{"gzip;q=0.5", true},
-		{"gzip;q=1.0", true},
-		{"gzip;q=0, *", false},
-		{"*;q=0", false},
-		{"br;q=1, gzip;q=0.001", true},
-		{"gzipx", false},
-		{",,, ;q=1", false},
-	} {
-		t.Run(c.header, func(t *testing.T) {
-			if got := acceptsGzip(c.header); got != c.want {
-				t.Errorf("acceptsGzip(%q) = %v, want %v", c.header, got, c.want)
-			}
-		})
-	}
-}
-
 func TestGzipBody(t *testing.T) {
 	t.Run("small bodies stay plain", func(t *testing.T) {
 		if gz := gzipBody([]byte(`{"data":{"sections":[]}}`)); gz != nil {
@@ -70,11 +39,4 @@ func TestGzipBody(t *testing.T) {
 			t.Fatalf("round trip differs (%v)", err)
 		}
 	})
-}
-
-func BenchmarkAcceptsGzip(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		acceptsGzip("gzip, deflate, br, zstd")
-	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/bylinehq/byline/internal/acceptenc"
 )
 
 // Middleware caches next's public answers to GraphQL queries.
@@ -128,7 +130,7 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, e *entry, status s
 		} else {
 			h["Vary"] = varyEncoding
 		}
-		if acceptsGzip(header(r.Header, "Accept-Encoding")) {
+		if acceptenc.Accepts(header(r.Header, "Accept-Encoding"), "gzip") {
 			body, length, etag = e.Gzip, e.hdr.gzLength, e.hdr.gzEtag
 			h["Content-Encoding"] = gzipEncoding
 		}

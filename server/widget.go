@@ -16,6 +16,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/bylinehq/byline/content"
+	"github.com/bylinehq/byline/internal/acceptenc"
 	"github.com/bylinehq/byline/widget/assets"
 )
 
@@ -55,26 +56,17 @@ func LoaderSize() (raw, gz, br int) {
 	return len(c.raw), len(c.gz), len(c.br)
 }
 
-// encoding picks br, then gzip, from Accept-Encoding.
-func encoding(r *http.Request) string {
-	ae := r.Header.Get("Accept-Encoding")
-	switch {
-	case strings.Contains(ae, "br"):
-		return "br"
-	case strings.Contains(ae, "gzip"):
-		return "gzip"
-	}
-	return ""
-}
-
+// writeCompressed answers with the smallest representation the client
+// takes: brotli, then gzip, else the plain bytes.
 func writeCompressed(w http.ResponseWriter, r *http.Request, c compressed) {
 	w.Header().Add("Vary", "Accept-Encoding")
 	body := c.raw
-	switch encoding(r) {
-	case "br":
+	ae := r.Header.Get("Accept-Encoding")
+	switch {
+	case c.br != nil && acceptenc.Accepts(ae, "br"):
 		w.Header().Set("Content-Encoding", "br")
 		body = c.br
-	case "gzip":
+	case c.gz != nil && acceptenc.Accepts(ae, "gzip"):
 		w.Header().Set("Content-Encoding", "gzip")
 		body = c.gz
 	}
