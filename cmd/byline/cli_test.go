@@ -42,6 +42,8 @@ func TestCLI(t *testing.T) {
 		{"no command", nil, "", "", true},
 		{"unknown command", []string{"frobnicate"}, "", "", true},
 		{"version", []string{"version"}, "byline", "", false},
+		{"version --help", []string{"version", "--help"}, "usage: byline version", "", false},
+		{"version takes no arguments", []string{"version", "now"}, "", "", true},
 		{"import", []string{"import", articles}, "imported 1 articles", "", false},
 		{"import again is idempotent", []string{"import", articles}, "imported 1 articles", "", false},
 		{"import needs a dir", []string{"import"}, "", "", true},

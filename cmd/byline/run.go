@@ -62,6 +62,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "subscribers":
 		return subscribersCmd(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
+		if len(rest) > 0 {
+			if rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help" {
+				fmt.Fprintln(stdout, "usage: byline version\n\nprints the version the binary was built from")
+				return nil
+			}
+			fmt.Fprintf(stderr, "byline version: takes no arguments, got %q\n", rest[0])
+			return errUsage
+		}
 		fmt.Fprintln(stdout, "byline", version())
 		return nil
 	case "help", "-h", "--help":
