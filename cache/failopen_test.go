@@ -161,7 +161,7 @@ func TestRedisFaultsUnderLoad(t *testing.T) {
 				if during == 0 {
 					t.Fatal("no request was answered during the fault")
 				}
-				if slowest > time.Second {
+				if slowest > 1500*time.Millisecond { // seen: ~0.4 s, two timed-out calls
 					t.Fatalf("slowest request took %s: timeouts and the breaker should bound it", slowest)
 				}
 				if got := r.get(t, "a"); got.version != 1 {
