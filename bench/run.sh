@@ -12,7 +12,8 @@
 # Env: DUR (default 10s a run), ROUNDS (5), CONNS (32), CORPUS (10000), SLUG
 #      (an article of it), PIN=1 to put the server on core 1 and wrk (one
 #      thread) on core 0, ONLY=hit for the interleaved rounds alone,
-#      GATEWAY_ENV for Byline's environment (GOGC, GOMEMLIMIT).
+#      GATEWAY_ENV for Byline's environment (GOGC, GOMEMLIMIT), WARM (e.g. 10s)
+#      to load each gateway unmeasured first, for its steady state.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
@@ -107,10 +108,13 @@ hit_run() {
   local name=$1 ae=$2; shift 2
   start_byline "$name" "$@"
   curl -sf -o /dev/null -H "Accept-Encoding: $ae" -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" "http://127.0.0.1:$PORT/graphql"
+  if [ "${WARM:-0}" != 0 ]; then # steady state: the heap grown to its floor, not a fresh process's first seconds
+    ACCEPT_ENCODING="$ae" BODY_FILE="$OUT/article_page.req.json" "${WRK[@]}" -c"$CONNS" -d"$WARM" -s bench/post.lua "http://127.0.0.1:$PORT/graphql" >/dev/null
+  fi
   run "$name" $PORT post.lua "$ae"; stop
 }
 
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), corpus $CORPUS, -c$CONNS -d$DUR, $ROUNDS rounds, $MODE"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), corpus $CORPUS, -c$CONNS -d$DUR, $ROUNDS rounds, warm-up ${WARM:-0}, $MODE"
 printf "name\treq/s\tp50\tp99\tnon-2xx\n"
 for round in $(seq "$ROUNDS"); do
   bare_run bare post.lua "" --body "$OUT/article_page.resp.json"
