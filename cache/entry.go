@@ -38,12 +38,8 @@ type headers struct {
 	gzEtag, gzLength                      []string // the gzip representation's
 }
 
-// prepare builds the header values; an entry stored by a replica that did
-// not compress (an older version) is compressed here, once.
+// prepare builds the header values.
 func (e *entry) prepare() *entry {
-	if e.Gzip == nil {
-		e.Gzip = gzipBody(e.Body)
-	}
 	e.hdr = headers{cacheControl: []string{e.CacheControl}, etag: []string{e.ETag}, length: []string{strconv.Itoa(len(e.Body))}}
 	if e.Surrogate != "" {
 		e.hdr.surrogate = []string{e.Surrogate}
@@ -111,7 +107,7 @@ func newEntry(key string, h http.Header, body []byte, pol cachePolicy, localStar
 		tags = []string{content.TagAll}
 	}
 	e := &entry{
-		Key: key, Body: body,
+		Key: key, Body: body, Gzip: gzipBody(body), // once, here: L2 readers get it with the entry
 		CacheControl: h.Get("Cache-Control"), Surrogate: h.Get("Surrogate-Key"),
 		ETag: `"` + hex.EncodeToString(sum[:12]) + `"`, Tags: tags,
 		RedisStart: redisStart, Stored: now,

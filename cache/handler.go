@@ -205,19 +205,37 @@ func (c *Cache) lookup(ctx context.Context, nk string, now time.Time) *entry {
 			c.l1.delete(nk)
 		}
 	}
-	if !c.redisOK() {
-		return nil
-	}
-	localStart := c.st.start() // before the read: see stamps.go
-	e := c.getL2(ctx, nk)
+	e := c.readL2(ctx, nk)
 	if e == nil || e.freshness(now) == expired {
 		return nil
 	}
-	e.localStart = localStart
 	if c.l1Enabled() {
 		c.l1.put(nk, e, nil)
 	}
 	return e
+}
+
+// readL2 is getL2 for an entry this replica will serve: it carries the
+// local seq taken before the read (see stamps.go). nil without Redis.
+func (c *Cache) readL2(ctx context.Context, nk string) *entry {
+	if !c.redisOK() {
+		return nil
+	}
+	localStart := c.st.start()
+	e := c.getL2(ctx, nk)
+	if e != nil {
+		e.localStart = localStart
+	}
+	return e
+}
+
+// remember keeps an entry in L1 under its normal key and the request's
+// fast key.
+func (c *Cache) remember(e *entry, fk string, req []byte) {
+	if c.l1Enabled() {
+		c.l1.put(e.Key, e, nil)
+		c.l1.put(fk, e, req)
+	}
 }
 
 // getL2 reads an entry and checks its tags' Redis stamps.
@@ -288,9 +306,7 @@ func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, nk, fk stri
 	if c.redisOK() {
 		if e := c.awaitLease(ctx, nk); e != nil {
 			e.localStart = localStart
-			if c.l1Enabled() {
-				c.l1.put(fk, e, req)
-			}
+			c.remember(e, fk, req)
 			return &filled{e: e}
 		}
 		defer c.releaseLease(ctx, nk)
@@ -312,14 +328,11 @@ func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, nk, fk stri
 	}
 	now := time.Now()
 	e := newEntry(nk, rec.header, out.body, pol, localStart, redisStart, now)
-	if !c.st.valid(e.Tags, localStart) {
+	if !c.st.validEntry(e) {
 		return out // a write landed while we computed: answer, don't keep
 	}
 	out.e = e
-	if c.l1Enabled() {
-		c.l1.put(nk, e, nil)
-		c.l1.put(fk, e, req)
-	}
+	c.remember(e, fk, req)
 	if redisStart >= 0 {
 		c.putL2(ctx, e, pol)
 	}
@@ -405,20 +418,12 @@ func (c *Cache) releaseLease(ctx context.Context, nk string) {
 // Redis instead.
 func (c *Cache) refresh(next http.Handler, r *http.Request, req []byte, e *entry) {
 	bg := r.Clone(context.WithoutCancel(r.Context()))
-	req = bytes.Clone(req) // the request's buffer is not ours once it returns
 	fkb := fastKey(c.seed, r.Method, req)
 	fk := string(fkb[:])
 	go c.flight.Do(e.Key, func() (any, error) {
-		if c.redisOK() {
-			localStart := c.st.start() // before the read: see stamps.go
-			if fe := c.getL2(bg.Context(), e.Key); fe != nil && fe.freshness(time.Now()) == fresh {
-				fe.localStart = localStart
-				if c.l1Enabled() {
-					c.l1.put(e.Key, fe, nil)
-					c.l1.put(fk, fe, req)
-				}
-				return &filled{e: fe}, nil
-			}
+		if fe := c.readL2(bg.Context(), e.Key); fe != nil && fe.freshness(time.Now()) == fresh {
+			c.remember(fe, fk, req)
+			return &filled{e: fe}, nil
 		}
 		return c.fill(next, bg, req, e.Key, fk), nil
 	})

@@ -69,33 +69,31 @@ func TestStaleWhileRevalidateAcrossReplicas(t *testing.T) {
 // to another through Redis, with a TTL; an oversized one is never stored.
 func TestPersistedQueriesInRedis(t *testing.T) {
 	sharedRedis(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
-		{
-			o := newOrigin()
-			a, b := newReplica(t, o, rdb, prefix), newReplica(t, o, rdb, prefix)
-			ctx := context.Background()
-			hash := func(q string) string { s := sha256.Sum256([]byte(q)); return hex.EncodeToString(s[:]) }
+		o := newOrigin()
+		a, b := newReplica(t, o, rdb, prefix), newReplica(t, o, rdb, prefix)
+		ctx := context.Background()
+		hash := func(q string) string { s := sha256.Sum256([]byte(q)); return hex.EncodeToString(s[:]) }
 
-			q := `{ sections { slug name } }`
-			a.c.APQ().Add(ctx, hash(q), q)
-			if got, ok := b.c.APQ().Get(ctx, hash(q)); !ok || got != q {
-				t.Fatalf("the other replica got %q, %v", got, ok)
-			}
-			ttl, err := rdb.TTL(ctx, prefix+"apq:"+hash(q)).Result()
-			if err != nil || ttl <= 0 || ttl > apqTTL {
-				t.Fatalf("persisted query TTL %s (%v), want (0, %s]", ttl, err, apqTTL)
-			}
+		q := `{ sections { slug name } }`
+		a.c.APQ().Add(ctx, hash(q), q)
+		if got, ok := b.c.APQ().Get(ctx, hash(q)); !ok || got != q {
+			t.Fatalf("the other replica got %q, %v", got, ok)
+		}
+		ttl, err := rdb.TTL(ctx, prefix+"apq:"+hash(q)).Result()
+		if err != nil || ttl <= 0 || ttl > apqTTL {
+			t.Fatalf("persisted query TTL %s (%v), want (0, %s]", ttl, err, apqTTL)
+		}
 
-			huge := "{ sections { slug } }" + strings.Repeat(" ", apqMaxQuery)
-			a.c.APQ().Add(ctx, hash(huge), huge)
-			if n, err := rdb.Exists(ctx, prefix+"apq:"+hash(huge)).Result(); err != nil || n != 0 {
-				t.Fatalf("an oversized query was stored in Redis (%d, %v)", n, err)
-			}
-			if _, ok := b.c.APQ().Get(ctx, hash(huge)); ok {
-				t.Fatal("an oversized query was served")
-			}
-			if _, ok := a.c.APQ().Get(ctx, hash(huge)); ok {
-				t.Fatal("an oversized query was kept in process")
-			}
+		huge := "{ sections { slug } }" + strings.Repeat(" ", apqMaxQuery)
+		a.c.APQ().Add(ctx, hash(huge), huge)
+		if n, err := rdb.Exists(ctx, prefix+"apq:"+hash(huge)).Result(); err != nil || n != 0 {
+			t.Fatalf("an oversized query was stored in Redis (%d, %v)", n, err)
+		}
+		if _, ok := b.c.APQ().Get(ctx, hash(huge)); ok {
+			t.Fatal("an oversized query was served")
+		}
+		if _, ok := a.c.APQ().Get(ctx, hash(huge)); ok {
+			t.Fatal("an oversized query was kept in process")
 		}
 	})
 }
@@ -134,27 +132,25 @@ func labelIs(m *dto.Metric, name, value string) bool {
 // hearing every acknowledgement; on one machine both take milliseconds.
 func TestInvalidationLatencyIsMeasured(t *testing.T) {
 	sharedRedis(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
-		{
-			o := newOrigin()
-			regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
-			a := newReplicaWithMetrics(t, o, rdb, prefix, regA)
-			b := newReplicaWithMetrics(t, o, rdb, prefix, regB)
-			a.get(t, "x")
-			b.get(t, "x")
-			const writes = 3
-			for i := 1; i <= writes; i++ {
-				o.write(a.c, "x", int64(i))
-			}
-			if n, sum := histogram(t, regA, "acknowledged"); n != writes || sum/writes > 0.5 {
-				t.Fatalf("writer: %d acknowledged samples, mean %.3f s; want %d under 0.5 s", n, sum/float64(max(n, 1)), writes)
-			}
-			waitFor(t, "the other replica's samples", func() bool { n, _ := histogram(t, regB, "applied"); return n == writes })
-			if n, sum := histogram(t, regB, "applied"); sum/float64(n) > 0.5 {
-				t.Fatalf("other replica: mean applied latency %.3f s over %d writes", sum/float64(n), n)
-			}
-			if got := b.get(t, "x"); got.version != writes {
-				t.Fatalf("other replica serves version %d", got.version)
-			}
+		o := newOrigin()
+		regA, regB := prometheus.NewRegistry(), prometheus.NewRegistry()
+		a := newReplicaWithMetrics(t, o, rdb, prefix, regA)
+		b := newReplicaWithMetrics(t, o, rdb, prefix, regB)
+		a.get(t, "x")
+		b.get(t, "x")
+		const writes = 3
+		for i := 1; i <= writes; i++ {
+			o.write(a.c, "x", int64(i))
+		}
+		if n, sum := histogram(t, regA, "acknowledged"); n != writes || sum/writes > 0.5 {
+			t.Fatalf("writer: %d acknowledged samples, mean %.3f s; want %d under 0.5 s", n, sum/float64(max(n, 1)), writes)
+		}
+		waitFor(t, "the other replica's samples", func() bool { n, _ := histogram(t, regB, "applied"); return n == writes })
+		if n, sum := histogram(t, regB, "applied"); sum/float64(n) > 0.5 {
+			t.Fatalf("other replica: mean applied latency %.3f s over %d writes", sum/float64(n), n)
+		}
+		if got := b.get(t, "x"); got.version != writes {
+			t.Fatalf("other replica serves version %d", got.version)
 		}
 	})
 }

@@ -2,17 +2,17 @@ package main
 
 import (
 	"errors"
-
 	"flag"
 	"fmt"
-	"github.com/bylinehq/byline/content"
-	"github.com/bylinehq/byline/internal/gcfloor"
 	"io"
 	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bylinehq/byline/content"
+	"github.com/bylinehq/byline/internal/gcfloor"
 )
 
 // Config is everything a subcommand may need, parsed once from flags with

@@ -171,7 +171,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cfg.PublicURL = defaultPublicURL(cfg.Addr)
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	if getenv("GOGC") == "" {
+	tuneGC := getenv("GOGC") == "" // an operator's GOGC wins
+	if tuneGC {
 		debug.SetGCPercent(gcPercent)
 	}
 	a, err := openApp(ctx, &cfg, log)
@@ -197,7 +198,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := startRelated(cctx, a.svc, cfg.Rank, log); err != nil {
 		return err
 	}
-	if getenv("GOGC") == "" {
+	if tuneGC {
 		// A gateway's garbage is short-lived request data around a long-lived
 		// cache and index: collecting less often buys throughput and tail
 		// latency (bench/RESULTS.md) for memory it can spare. Started after

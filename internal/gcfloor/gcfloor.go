@@ -40,15 +40,16 @@ func Run(ctx context.Context, floor uint64, base int, changed func(percent int))
 			changed(p)
 		}
 	}
-	current := -2
+	current := 0 // none set yet: Percent is never 0
 	for {
 		metrics.Read(sample)
 		var live uint64
 		if sample[0].Value.Kind() == metrics.KindUint64 {
 			live = sample[0].Value.Uint64()
 		}
-		// Re-tune only on a real change: SetGCPercent takes the heap lock.
-		if p := Percent(live, floor, base); p != current && (current < 0 || p*10 < current*9 || p*10 > current*11) {
+		// Re-tune only on a change of more than 10%: SetGCPercent takes the
+		// heap lock.
+		if p := Percent(live, floor, base); current == 0 || p*10 < current*9 || p*10 > current*11 {
 			current = p
 			set(p)
 		}
