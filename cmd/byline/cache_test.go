@@ -229,3 +229,45 @@ func TestRelatedFollowsWritesOnEveryReplica(t *testing.T) {
 	}
 	waitUntil("after the delete", func() bool { return related(b) == before })
 }
+
+// TestCachePolicyFromSchema: over real GraphQL, a response's Cache-Control
+// is the minimum over the fields it touched (@cacheControl in the schema),
+// a response with errors or with no cacheable field is no-store and never
+// served from the cache, and GET answers carry the CDN headers.
+func TestCachePolicyFromSchema(t *testing.T) {
+	g := gateway(t, Config{DB: filepath.Join(t.TempDir(), "byline.db")})
+	for _, c := range []struct {
+		name, query, wantCC string
+		wantStored          bool
+	}{
+		{"sections: one hour", `{ sections { slug } }`, "public, max-age=3600, s-maxage=3600, stale-while-revalidate=300", true},
+		{"article: five minutes", `{ article(slug: "` + seedSlug + `") { title } }`, "public, max-age=300, s-maxage=300, stale-while-revalidate=60", true},
+		{"the minimum wins", `{ sections { slug } articles(first: 2) { edges { node { slug } } } }`, "public, max-age=60, s-maxage=60, stale-while-revalidate=30", true},
+		{"an error is not stored", `{ articles(first: 1000) { totalCount } }`, "no-store", false},
+		{"no cacheable field", `{ widget(partner: "demo") { headline } }`, "no-store", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			u := g.srv.URL + "/graphql?query=" + url.QueryEscape(c.query)
+			var last *http.Response
+			for i := 0; i < 2; i++ {
+				resp, err := http.Get(u)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				last = resp
+			}
+			h := last.Header
+			if got := h.Get("Cache-Control"); got != c.wantCC {
+				t.Fatalf("Cache-Control %q, want %q", got, c.wantCC)
+			}
+			if stored := h.Get("X-Cache") == "HIT"; stored != c.wantStored {
+				t.Fatalf("second request X-Cache %q, want stored=%v", h.Get("X-Cache"), c.wantStored)
+			}
+			if c.wantStored && (h.Get("Etag") == "" || h.Get("Age") == "" || h.Get("Surrogate-Key") == "") {
+				t.Fatalf("GET hit without ETag/Age/Surrogate-Key: %v", h)
+			}
+		})
+	}
+}
