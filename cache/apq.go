@@ -30,7 +30,7 @@ func (a *APQ) Get(ctx context.Context, hash string) (string, bool) {
 	a.mu.Lock()
 	q, ok := a.local[hash]
 	a.mu.Unlock()
-	if ok || !a.c.redisOK() {
+	if ok || !a.c.redisOK(ctx) {
 		return q, ok
 	}
 	rc, cancel := a.c.rctx(ctx)
@@ -49,7 +49,7 @@ func (a *APQ) Add(ctx context.Context, hash, query string) {
 		return
 	}
 	a.remember(hash, query)
-	if !a.c.redisOK() {
+	if !a.c.redisOK(ctx) {
 		return
 	}
 	rc, cancel := a.c.rctx(ctx)

@@ -104,8 +104,21 @@ func New(o Options) *Cache {
 // trusted only while invalidations arrive.
 func (c *Cache) l1Enabled() bool { return c.rdb == nil || c.subscribed.Load() }
 
-// redisOK says whether to try Redis now.
-func (c *Cache) redisOK() bool { return c.rdb != nil && c.br.allow() }
+// redisOK says whether to try Redis now for the request ctx carries: not
+// while the breaker is open, and not again for a request one of whose calls
+// has already failed. The breaker is global and a Cluster node's outage
+// never opens it (calls to the other nodes keep succeeding), so without the
+// second rule a miss that makes five calls to a dead node pays five
+// timeouts; with it, it pays one.
+func (c *Cache) redisOK(ctx context.Context) bool {
+	if c.rdb == nil {
+		return false
+	}
+	if p, _ := ctx.Value(redisErrKey{}).(*atomic.Bool); p != nil && p.Load() {
+		return false
+	}
+	return c.br.allow()
+}
 
 // rctx bounds one Redis call.
 func (c *Cache) rctx(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -92,8 +92,16 @@ func newReplica(t *testing.T, o *origin, rdb redis.UniversalClient, prefix strin
 // newReplicaWithMetrics is newReplica with the cache's metrics in reg.
 func newReplicaWithMetrics(t *testing.T, o *origin, rdb redis.UniversalClient, prefix string, reg prometheus.Registerer) *replica {
 	t.Helper()
-	c := New(Options{Redis: rdb, Prefix: prefix, SchemaVersion: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		AckTimeout: 3 * time.Second, RedisTimeout: 200 * time.Millisecond, Metrics: reg})
+	return newReplicaWith(t, o, rdb, prefix, func(opts *Options) { opts.Metrics = reg })
+}
+
+// newReplicaWith is newReplica with the test's own changes to the options.
+func newReplicaWith(t *testing.T, o *origin, rdb redis.UniversalClient, prefix string, change func(*Options)) *replica {
+	t.Helper()
+	opts := Options{Redis: rdb, Prefix: prefix, SchemaVersion: "test", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AckTimeout: 3 * time.Second, RedisTimeout: 200 * time.Millisecond}
+	change(&opts)
+	c := New(opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
@@ -158,7 +166,8 @@ func backends(t *testing.T) map[string]func(t *testing.T) redis.UniversalClient 
 
 func client(t *testing.T, addrs []string) redis.UniversalClient {
 	t.Helper()
-	opts := &redis.UniversalOptions{Addrs: addrs, DialTimeout: time.Second, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond}
+	opts := &redis.UniversalOptions{Addrs: addrs}
+	TuneClient(opts) // the gateway's client: its timeouts are what fail-open rests on
 	if len(addrs) > 1 {
 		opts.IsClusterMode = true
 	}

@@ -67,16 +67,16 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 			return c.fill(next, r, req, nk, fk), nil
 		})
 		res := v.(*filled)
-		result := resMiss
+		result, xc := resMiss, "MISS"
 		switch {
 		case shared:
-			result = resCoalesced
+			result, xc = resCoalesced, "COALESCED"
 		case redisFailed.Load():
-			result = resError // answered from the database: Redis failed us
+			result = resError // a miss answered from the database while Redis failed us
 		}
 		if res.e != nil {
 			c.m.results.WithLabelValues(result).Inc()
-			c.serve(w, r, res.e, strings.ToUpper(result), now)
+			c.serve(w, r, res.e, xc, now)
 			return
 		}
 		// Not cacheable (errors, no-store): the answer as it was.
@@ -218,7 +218,7 @@ func (c *Cache) lookup(ctx context.Context, nk string, now time.Time) *entry {
 // readL2 is getL2 for an entry this replica will serve: it carries the
 // local seq taken before the read (see stamps.go). nil without Redis.
 func (c *Cache) readL2(ctx context.Context, nk string) *entry {
-	if !c.redisOK() {
+	if !c.redisOK(ctx) {
 		return nil
 	}
 	localStart := c.st.start()
@@ -303,13 +303,20 @@ func (f *filled) writeTo(w http.ResponseWriter) {
 func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, nk, fk string) *filled {
 	ctx := r.Context()
 	localStart := c.st.start()
-	if c.redisOK() {
-		if e := c.awaitLease(ctx, nk); e != nil {
+	if c.redisOK(ctx) {
+		e, held := c.awaitLease(ctx, nk)
+		if e != nil {
 			e.localStart = localStart
 			c.remember(e, fk, req)
 			return &filled{e: e}
 		}
-		defer c.releaseLease(ctx, nk)
+		if held {
+			// After the answer is in L2 (the deferred call runs after
+			// putL2), and off the request's path: a replica waiting on the
+			// lease sees it go at once, and a failed call in this request
+			// does not leave the lease behind for its full term.
+			defer func() { go c.releaseLease(nk) }()
+		}
 	}
 	redisStart := c.redisSeq(ctx)
 
@@ -342,7 +349,7 @@ func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, nk, fk stri
 // redisSeq is Redis's invalidation counter before the computation; -1
 // when Redis is unavailable (the entry then stays out of L2).
 func (c *Cache) redisSeq(ctx context.Context) int64 {
-	if !c.redisOK() {
+	if !c.redisOK(ctx) {
 		return -1
 	}
 	rc, cancel := c.rctx(ctx)
@@ -359,7 +366,7 @@ func (c *Cache) redisSeq(ctx context.Context) int64 {
 }
 
 func (c *Cache) putL2(ctx context.Context, e *entry, pol cachePolicy) {
-	if !c.redisOK() {
+	if !c.redisOK(ctx) {
 		return
 	}
 	rc, cancel := c.rctx(ctx)
@@ -377,47 +384,86 @@ func (c *Cache) putL2(ctx context.Context, e *entry, pol cachePolicy) {
 
 // awaitLease takes the key's lease, or waits for the replica holding it to
 // store the answer. It returns that answer, or nil when the caller should
-// compute (it holds the lease, or waiting did not pay off).
-func (c *Cache) awaitLease(ctx context.Context, nk string) *entry {
+// compute; held says the caller now holds the lease and must release it.
+// The wait ends as soon as the lease is gone: a holder whose answer was
+// not cacheable (an error, no-store) stores nothing, and waiting out the
+// lease's term for it would cost every waiter LeaseFor.
+func (c *Cache) awaitLease(ctx context.Context, nk string) (e *entry, held bool) {
+	lease := c.key("lease:", nk)
 	rc, cancel := c.rctx(ctx)
-	ok, err := c.rdb.SetNX(rc, c.key("lease:", nk), c.replica, c.o.LeaseFor).Result()
+	got, err := takeLease.Run(rc, c.rdb, []string{lease}, c.replica, c.o.LeaseFor.Milliseconds()).Int()
 	cancel()
-	if c.reqDone(ctx, err) != nil || ok {
-		return nil
+	if c.reqDone(ctx, err) != nil {
+		return nil, false
+	}
+	if got == 1 {
+		return nil, true
 	}
 	deadline := time.Now().Add(c.o.LeaseFor)
 	for time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
-			return nil
+			return nil, false
 		case <-time.After(20 * time.Millisecond):
 		}
-		if !c.redisOK() {
-			return nil
+		if !c.redisOK(ctx) {
+			return nil, false
 		}
-		// Only an answer computed since: the entry being refreshed may
-		// still sit in Redis, stale.
-		if e := c.getL2(ctx, nk); e != nil && e.freshness(time.Now()) == fresh {
-			return e
+		rc, cancel := c.rctx(ctx)
+		n, err := c.rdb.Exists(rc, lease).Result()
+		cancel()
+		if c.reqDone(ctx, err) != nil {
+			return nil, false
 		}
+		if n == 1 {
+			continue
+		}
+		// Released: the holder stored its answer first, if it had one.
+		// Only an answer computed since counts: the entry being refreshed
+		// may still sit in Redis, stale.
+		if c.redisOK(ctx) {
+			if e := c.getL2(ctx, nk); e != nil && e.freshness(time.Now()) == fresh {
+				return e, false
+			}
+		}
+		return nil, false
 	}
-	return nil
+	return nil, false
 }
 
-func (c *Cache) releaseLease(ctx context.Context, nk string) {
-	if !c.redisOK() {
+// takeLease sets the lease unless another replica holds it. A lease this
+// replica holds is a leftover (singleflight allows one computation per key
+// per process, and it is ours), so it is taken over rather than waited on:
+// a release that failed must not make a replica wait for itself. One key,
+// so Cluster-safe.
+var takeLease = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`)
+
+// releaseLease drops the lease if this replica still holds it (it may have
+// expired and been taken by another).
+func (c *Cache) releaseLease(nk string) {
+	if !c.redisOK(context.Background()) {
 		return
 	}
-	rc, cancel := c.rctx(ctx)
+	rc, cancel := c.rctx(context.Background())
 	defer cancel()
-	c.done(c.rdb.Del(rc, c.key("lease:", nk)).Err())
+	c.done(dropLease.Run(rc, c.rdb, []string{c.key("lease:", nk)}, c.replica).Err())
 }
+
+var dropLease = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
 
 // refresh recomputes a stale entry in the background, once per process;
 // when another replica has already refreshed it, its answer is taken from
 // Redis instead.
 func (c *Cache) refresh(next http.Handler, r *http.Request, req []byte, e *entry) {
-	bg := r.Clone(context.WithoutCancel(r.Context()))
+	// Its own Redis failure flag: the reader it was started for may have
+	// had a failed call, which must not keep the refresh out of Redis.
+	bg := r.Clone(context.WithValue(context.WithoutCancel(r.Context()), redisErrKey{}, new(atomic.Bool)))
 	fkb := fastKey(c.seed, r.Method, req)
 	fk := string(fkb[:])
 	go c.flight.Do(e.Key, func() (any, error) {

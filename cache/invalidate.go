@@ -29,7 +29,7 @@ type message struct {
 // fails: a cache problem must not fail the write that already committed.
 func (c *Cache) Invalidate(ctx context.Context, inv content.Invalidation) {
 	c.applyLocal(inv)
-	if c.rdb == nil || !c.redisOK() {
+	if !c.redisOK(ctx) {
 		return
 	}
 	if err := c.stampRedis(ctx, inv.Tags, inv.ID); err != nil {
@@ -379,7 +379,7 @@ func (c *Cache) pollOnce(ctx context.Context) {
 		return
 	}
 	var known int64 = -1
-	if c.redisOK() {
+	if c.redisOK(ctx) {
 		rc, cancel := c.rctx(ctx)
 		v, err := c.rdb.Get(rc, c.key("loglast")).Int64()
 		cancel()

@@ -28,7 +28,7 @@ func (c *Cache) Limiter() *Limiter { return &Limiter{c: c, local: map[string]*wi
 // Allow counts one event for key and reports whether it is within limit
 // for the current window.
 func (l *Limiter) Allow(ctx context.Context, key string, limit int, win time.Duration) bool {
-	if l.c.redisOK() {
+	if l.c.redisOK(ctx) {
 		rc, cancel := l.c.rctx(ctx)
 		defer cancel()
 		k := l.c.key("rl:", key, ":", time.Now().Truncate(win).Format("150405"))

@@ -2,19 +2,19 @@ package main
 
 import (
 	"fmt"
+	"github.com/redis/go-redis/v9"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/bylinehq/byline/cache"
 )
 
 // redisOptions reads --redis: redis://[user:pass@]host:port[/db] for one
 // server, several host:port separated by commas for a Cluster, and
 // ?master=NAME for Sentinel (the hosts are then the sentinels). rediss://
-// turns TLS on. Timeouts are short on purpose: a slow Redis must cost a
-// request little, since the database can always answer.
+// turns TLS on. The timeouts are the cache's (cache.TuneClient): short on
+// purpose, since the database can always answer.
 func redisOptions(raw string) (*redis.UniversalOptions, error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
@@ -25,19 +25,14 @@ func redisOptions(raw string) (*redis.UniversalOptions, error) {
 		return nil, fmt.Errorf("--redis %q: %w", raw, err)
 	}
 	o := &redis.UniversalOptions{
-		Addrs:                 strings.Split(u.Host, ","),
-		Username:              first.Username,
-		Password:              first.Password,
-		DB:                    first.DB,
-		TLSConfig:             first.TLSConfig,
-		MasterName:            u.Query().Get("master"),
-		DialTimeout:           250 * time.Millisecond,
-		ReadTimeout:           200 * time.Millisecond,
-		WriteTimeout:          200 * time.Millisecond,
-		PoolTimeout:           200 * time.Millisecond,
-		ContextTimeoutEnabled: true,
-		MaxRetries:            1,
+		Addrs:      strings.Split(u.Host, ","),
+		Username:   first.Username,
+		Password:   first.Password,
+		DB:         first.DB,
+		TLSConfig:  first.TLSConfig,
+		MasterName: u.Query().Get("master"),
 	}
+	cache.TuneClient(o)
 	if n := u.Query().Get("pool"); n != "" {
 		o.PoolSize, _ = strconv.Atoi(n)
 	}
