@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,13 +13,16 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/graph"
 	"github.com/bylinehq/byline/internal/testenv"
+	"github.com/bylinehq/byline/server"
 )
 
 // gateway is one running replica: its own cache and Redis client, its
@@ -52,6 +56,13 @@ func gateway(t *testing.T, cfg Config) *testApp {
 		time.Sleep(100 * time.Millisecond) // the subscription and first heartbeat
 	}
 	return &testApp{t: t, db: a.db, svc: a.svc, srv: srv}
+}
+
+// forEachRedis runs test against a standalone Redis and a three-node
+// Cluster the test starts, as --redis URLs.
+func forEachRedis(t *testing.T, test func(t *testing.T, redisURL string)) {
+	t.Run("standalone", func(t *testing.T) { test(t, "redis://"+testenv.Redis(t)) })
+	t.Run("cluster", func(t *testing.T) { test(t, "redis://"+strings.Join(testenv.StartRedisCluster(t), ",")) })
 }
 
 func get(t *testing.T, u string) string {
@@ -92,7 +103,11 @@ func titleAt(t *testing.T, base string) (string, string) {
 // TestTwoGatewaysSeeAWriteAtOnce: two replicas share PostgreSQL and Redis;
 // after upsertArticle returns on one, neither serves the old title.
 func TestTwoGatewaysSeeAWriteAtOnce(t *testing.T) {
-	cfg := Config{DB: testenv.PostgresSchema(t), Redis: "redis://" + testenv.Redis(t), Prefix: testenv.RandomName("t") + ":", PublicURL: "https://news.example.com"}
+	forEachRedis(t, testTwoGatewaysSeeAWrite)
+}
+
+func testTwoGatewaysSeeAWrite(t *testing.T, redisURL string) {
+	cfg := Config{DB: testenv.PostgresSchema(t), Redis: redisURL, Prefix: testenv.RandomName("t") + ":", PublicURL: "https://news.example.com"}
 	a, b := gateway(t, cfg), gateway(t, cfg)
 	for _, g := range []*testApp{a, b} {
 		g.title(t)
@@ -270,4 +285,68 @@ func TestCachePolicyFromSchema(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestColdRequestsRunTheResolversOnce: 50 concurrent cold requests for the
+// article page, spread over two replicas sharing Redis, execute the
+// GraphQL operation once (the replicas' operation counters), and all get
+// the same answer.
+func TestColdRequestsRunTheResolversOnce(t *testing.T) {
+	forEachRedis(t, func(t *testing.T, redisURL string) {
+		cfg := Config{DB: testenv.PostgresSchema(t), Redis: redisURL, Prefix: testenv.RandomName("c") + ":", PublicURL: "https://news.example.com"}
+		replicas := []*testApp{gateway(t, cfg), gateway(t, cfg)}
+		runs := func() (n int) {
+			for _, g := range replicas {
+				n += operationCount(t, g.srv.URL, "ArticlePage")
+			}
+			return n
+		}
+		body, _ := json.Marshal(map[string]any{"operationName": "ArticlePage", "query": server.ArticlePageQuery, "variables": map[string]string{"slug": seedSlug}})
+		before := runs()
+		start := make(chan struct{})
+		answers := make([]string, 50)
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				resp, err := http.Post(replicas[i%2].srv.URL+"/graphql", "application/json", bytes.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				answers[i] = resp.Header.Get("X-Cache") + " " + string(b)
+			}(i)
+		}
+		close(start)
+		wg.Wait()
+		if got := runs() - before; got != 1 {
+			t.Fatalf("50 cold requests ran the operation %d times, want 1", got)
+		}
+		for i, a := range answers {
+			if _, page, _ := strings.Cut(a, " "); page != strings.SplitN(answers[0], " ", 2)[1] || !strings.Contains(page, `"title"`) {
+				t.Fatalf("answer %d differs or is empty: %.120s", i, a)
+			}
+		}
+	})
+}
+
+// operationCount reads how many times a gateway executed the named GraphQL
+// operation, from its /metrics.
+func operationCount(t *testing.T, base, op string) int {
+	t.Helper()
+	prefix := `byline_graphql_operation_duration_seconds_count{operation="` + op + `"} `
+	for _, line := range strings.Split(get(t, base+"/metrics"), "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatalf("metrics line %q: %v", line, err)
+			}
+			return n
+		}
+	}
+	return 0
 }

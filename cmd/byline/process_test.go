@@ -89,7 +89,13 @@ func startProcess(t *testing.T, args ...string) string {
 // returns on either, the other serves the new title on its very next query
 // (read-your-writes across processes), and then caches it again.
 func TestWriteReachesAnotherProcessAtOnce(t *testing.T) {
-	cfg := Config{DB: testenv.PostgresSchema(t), Redis: "redis://" + testenv.Redis(t), Prefix: testenv.RandomName("p") + ":", PublicURL: "https://news.example.com"}
+	forEachRedis(t, func(t *testing.T, redisURL string) {
+		testWriteReachesAnotherProcess(t, redisURL)
+	})
+}
+
+func testWriteReachesAnotherProcess(t *testing.T, redisURL string) {
+	cfg := Config{DB: testenv.PostgresSchema(t), Redis: redisURL, Prefix: testenv.RandomName("p") + ":", PublicURL: "https://news.example.com"}
 	a := gateway(t, cfg) // seeds the database
 	b := startProcess(t, "--db", cfg.DB, "--redis", cfg.Redis, "--redis-prefix", cfg.Prefix, "--public-url", cfg.PublicURL)
 	token, err := a.svc.CreateKey(context.Background(), "desk")
