@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,7 +57,7 @@ func limitBody(max int64, next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusBadRequest, "BAD_USER_INPUT", "could not read the request body")
 			return
 		}
-		r.Body = &Body{Reader: bytes.NewReader(body), b: body}
+		r.Body = newBody(body)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -76,8 +77,15 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 // Body is a request body already read into memory. Handlers behind the
 // edge may take its bytes (Bytes) instead of reading and copying them again.
 type Body struct {
-	*bytes.Reader
-	b []byte
+	bytes.Reader // by value: one allocation per request, not two
+	b            []byte
+}
+
+// newBody wraps bytes already read.
+func newBody(b []byte) *Body {
+	body := &Body{b: b}
+	body.Reset(b)
+	return body
 }
 
 // Bytes returns the whole body.
@@ -109,7 +117,7 @@ func RequireJSON(next http.Handler) http.Handler {
 				writeGraphQLError(w, http.StatusBadRequest, "BAD_USER_INPUT", "could not read the request body")
 				return
 			}
-			r.Body = &Body{Reader: bytes.NewReader(body), b: body}
+			r.Body = newBody(body)
 		}
 		if !json.Valid(body) {
 			writeGraphQLError(w, http.StatusBadRequest, "BAD_USER_INPUT", "request body is not valid JSON")
@@ -185,12 +193,14 @@ func recoverPanics(log *slog.Logger, next http.Handler) http.Handler {
 
 // httpMetrics count requests and their latency per route.
 type httpMetrics struct {
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	recorders sync.Pool // of *recorder
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 	m := &httpMetrics{
+		recorders: sync.Pool{New: func() any { return new(recorder) }},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "byline_http_requests_total", Help: "HTTP requests by route and status.",
 		}, []string{"route", "status"}),
@@ -212,12 +222,18 @@ func (m *httpMetrics) instrument(route string, next http.Handler) http.Handler {
 	ok := m.requests.WithLabelValues(route, "200")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &recorder{ResponseWriter: w}
+		// Pooled: a handler must not use its ResponseWriter after it
+		// returns (net/http's rule), so the recorder is free again here.
+		rec := m.recorders.Get().(*recorder)
+		*rec = recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		if rec.status == 0 || rec.status == http.StatusOK {
+		status := rec.status
+		*rec = recorder{}
+		m.recorders.Put(rec)
+		if status == 0 || status == http.StatusOK {
 			ok.Inc()
 		} else {
-			m.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+			m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 		}
 		latency.Observe(time.Since(start).Seconds())
 	})
