@@ -12,14 +12,16 @@
 # Env: DUR (default 10s a run), ROUNDS (5), CONNS (32), CORPUS (10000), SLUG
 #      (an article of it), PIN=1 to put the server on core 1 and wrk (one
 #      thread) on core 0, ONLY=hit for the interleaved rounds alone,
-#      GATEWAY_ENV for Byline's environment (GOGC, GOMEMLIMIT), WARM (e.g. 10s)
-#      to load each gateway unmeasured first, for its steady state.
+#      GATEWAY_ENV for Byline's environment (GOGC, GOMEMLIMIT), WARM (default
+#      10s; 0 = none) to load each gateway unmeasured first: a production
+#      gateway is measured in its steady state, not its first seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 OUT=bench/out
 DUR=${DUR:-10s}
 ROUNDS=${ROUNDS:-5}
+WARM=${WARM:-10s}
 CONNS=${CONNS:-32}
 CORPUS=${CORPUS:-10000}
 SLUG=${SLUG:-copper-000011}
@@ -74,15 +76,28 @@ q = open("server/static/article_page.graphql").read()
 print(json.dumps({"operationName": "ArticlePage", "query": q, "variables": {"slug": sys.argv[1]}}))
 PY
 
-# run NAME PORT SCRIPT [ACCEPT_ENCODING]: one wrk run, one result line.
+# cpu_ticks: total and steal jiffies over all cores (/proc/stat). Steal is
+# time the hypervisor gave this VM's cores to someone else: on a shared host
+# it is the largest source of noise in a p99, so every run reports it.
+cpu_ticks() { awk '/^cpu / {t=0; for (i=2; i<=NF; i++) t+=$i; print t, $9}' /proc/stat; }
+
+# run NAME PORT SCRIPT [ACCEPT_ENCODING]: one wrk run, one result line
+# (name, req/s, p50, p99, non-2xx, steal % of the machine's CPU time).
 run() {
+  local before after
+  before=$(cpu_ticks)
   ACCEPT_ENCODING="${4:-}" BODY_FILE="$OUT/article_page.req.json" "${WRK[@]}" -c"$CONNS" -d"$DUR" --latency -s "bench/$3" \
     "http://127.0.0.1:$2/graphql" > "$OUT/wrk-$1.txt"
-  awk -v name="$1" '
+  after=$(cpu_ticks)
+  awk -v name="$1" -v before="$before" -v after="$after" '
     /Requests\/sec/ {rps=$2}
     /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
     /Non-2xx/ {non2xx=$NF}
-    END {printf "%s\t%s\t%s\t%s\t%s\n", name, rps, p50, p99, (non2xx==""?0:non2xx)}' "$OUT/wrk-$1.txt" | tee -a "$RES"
+    END {
+      split(before, b, " "); split(after, a, " ")
+      steal = (a[1] > b[1]) ? 100 * (a[2] - b[2]) / (a[1] - b[1]) : 0
+      printf "%s\t%s\t%s\t%s\t%s\t%.1f\n", name, rps, p50, p99, (non2xx==""?0:non2xx), steal
+    }' "$OUT/wrk-$1.txt" | tee -a "$RES"
 }
 
 start_byline capture
@@ -108,14 +123,14 @@ hit_run() {
   local name=$1 ae=$2; shift 2
   start_byline "$name" "$@"
   curl -sf -o /dev/null -H "Accept-Encoding: $ae" -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" "http://127.0.0.1:$PORT/graphql"
-  if [ "${WARM:-0}" != 0 ]; then # steady state: the heap grown to its floor, not a fresh process's first seconds
+  if [ "$WARM" != 0 ]; then # steady state: the heap at its working size, not a fresh process faulting in new memory
     ACCEPT_ENCODING="$ae" BODY_FILE="$OUT/article_page.req.json" "${WRK[@]}" -c"$CONNS" -d"$WARM" -s bench/post.lua "http://127.0.0.1:$PORT/graphql" >/dev/null
   fi
   run "$name" $PORT post.lua "$ae"; stop
 }
 
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), corpus $CORPUS, -c$CONNS -d$DUR, $ROUNDS rounds, warm-up ${WARM:-0}, $MODE"
-printf "name\treq/s\tp50\tp99\tnon-2xx\n"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), corpus $CORPUS, -c$CONNS -d$DUR, $ROUNDS rounds, warm-up $WARM, $MODE"
+printf "name\treq/s\tp50\tp99\tnon-2xx\tsteal%%\n"
 for round in $(seq "$ROUNDS"); do
   bare_run bare post.lua "" --body "$OUT/article_page.resp.json"
   bare_run bare-prod post.lua "" --prod --body "$OUT/article_page.resp.json"
@@ -146,16 +161,16 @@ def ms(v):
     return float(v)
 rows = {}
 for line in open(sys.argv[1]):
-    name, rps, p50, p99, _ = line.rstrip("\n").split("\t")
-    rows.setdefault(name, []).append((float(rps), ms(p50), ms(p99)))
-print("\nsummary: median over runs (min-max)")
-print("name\truns\treq/s\tp50 ms\tp99 ms")
+    name, rps, p50, p99, _, steal = line.rstrip("\n").split("\t")
+    rows.setdefault(name, []).append((float(rps), ms(p50), ms(p99), float(steal)))
+print("\nsummary: median over runs (min-max); steal: median % of CPU time the host took")
+print("name\truns\treq/s\tp50 ms\tp99 ms\tsteal %")
 med = {}
 for name, rs in rows.items():
-    m = [statistics.median(x[i] for x in rs) for i in range(3)]
+    m = [statistics.median(x[i] for x in rs) for i in range(4)]
     med[name] = m
     lo, hi = min(x[2] for x in rs), max(x[2] for x in rs)
-    print(f"{name}\t{len(rs)}\t{m[0]:.0f}\t{m[1]:.2f}\t{m[2]:.2f} ({lo:.2f}-{hi:.2f})")
+    print(f"{name}\t{len(rs)}\t{m[0]:.0f}\t{m[1]:.2f}\t{m[2]:.2f} ({lo:.2f}-{hi:.2f})\t{m[3]:.1f}")
 for a, b in (("byline-hit", "bare"), ("byline-hit", "bare-prod"), ("byline-hit-gzip", "bare-gzip")):
     if a in med and b in med:
         print(f"ratio {a}/{b}: {med[a][0] / med[b][0]:.3f}")

@@ -78,7 +78,7 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 			cfg.envErr = fmt.Errorf("BYLINE_GC_FLOOR: %w", err)
 		}
 	}
-	fs.Var(&cfg.GCFloor, "gc-floor", "let the heap grow to this before Go's collector runs, for steadier latency; default a quarter of the memory limit (cgroup, else the machine's), at most 1GiB; 0 = plain GOGC; ignored when GOGC is set [BYLINE_GC_FLOOR]")
+	fs.Var(&cfg.GCFloor, "gc-floor", "let the heap grow to this before Go's collector runs, for steadier latency; default an eighth of the memory limit (cgroup, else the machine's), at most 64MiB; 0 = plain GOGC; ignored when GOGC is set [BYLINE_GC_FLOOR]")
 	fs.TextVar(&cfg.LogLevel, "log-level", levelOr(getenv("BYLINE_LOG_LEVEL")), "debug, info, warn or error [BYLINE_LOG_LEVEL]")
 }
 

@@ -8,17 +8,22 @@ import (
 	"strings"
 )
 
-// MaxDefault is the largest floor Default picks.
-const MaxDefault = 1 << 30
+// MaxDefault is the largest floor Default picks. Larger floors were
+// measured (bench/RESULTS.md, 2026-12-02): a 1 GiB floor looks best in a
+// fresh process's first seconds, when it never collects, but once the heap
+// cycles through a gigabyte the memory it reuses is cold in every cache,
+// and in steady state its p99 was the worst of the settings tried. 64 MiB
+// keeps a small heap from collecting several times a second without that.
+const MaxDefault = 64 << 20
 
-// Default is the floor for a process allowed limit bytes: a quarter of it,
+// Default is the floor for a process allowed limit bytes: an eighth of it,
 // at most MaxDefault. A container's limit counts, not the host's memory, so
-// a gateway in a 512 MiB container collects at 128 MiB, not at 1 GiB.
+// a gateway in a 256 MiB container collects at 32 MiB.
 func Default(limit uint64) uint64 {
 	if limit == 0 {
-		return MaxDefault / 4
+		return MaxDefault
 	}
-	return min(limit/4, MaxDefault)
+	return min(limit/8, MaxDefault)
 }
 
 // MemoryLimit is how much memory this process may use: its cgroup's limit

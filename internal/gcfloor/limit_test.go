@@ -30,10 +30,10 @@ func TestDefault(t *testing.T) {
 	for _, c := range []struct {
 		limit, want uint64
 	}{
-		{24 << 30, 1 << 30},
-		{512 << 20, 128 << 20},
-		{2 << 30, 512 << 20},
-		{0, 256 << 20},
+		{24 << 30, 64 << 20},
+		{512 << 20, 64 << 20},
+		{256 << 20, 32 << 20},
+		{0, 64 << 20},
 	} {
 		if got := Default(c.limit); got != c.want {
 			t.Errorf("Default(%d) = %d, want %d", c.limit, got, c.want)
