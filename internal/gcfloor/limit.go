@@ -12,7 +12,7 @@ import (
 // measured (bench/RESULTS.md, 2026-12-02): a 1 GiB floor looks best in a
 // fresh process's first seconds, when it never collects, but once the heap
 // cycles through a gigabyte the memory it reuses is cold in every cache,
-// and in steady state its p99 was the worst of the settings tried. 64 MiB
+// and in steady state its p99 was usually the worst of the settings tried. 64 MiB
 // keeps a small heap from collecting several times a second without that.
 const MaxDefault = 64 << 20
 
