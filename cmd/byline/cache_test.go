@@ -338,10 +338,15 @@ func TestColdRequestsRunTheResolversOnce(t *testing.T) {
 // operation, from its /metrics.
 func operationCount(t *testing.T, base, op string) int {
 	t.Helper()
-	prefix := `byline_graphql_operation_duration_seconds_count{operation="` + op + `"} `
+	return int(metricValue(t, base, `byline_graphql_operation_duration_seconds_count{operation="`+op+`"}`))
+}
+
+// metricValue reads one series from a gateway's /metrics; 0 when absent.
+func metricValue(t *testing.T, base, series string) float64 {
+	t.Helper()
 	for _, line := range strings.Split(get(t, base+"/metrics"), "\n") {
-		if v, ok := strings.CutPrefix(line, prefix); ok {
-			n, err := strconv.Atoi(v)
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			n, err := strconv.ParseFloat(v, 64)
 			if err != nil {
 				t.Fatalf("metrics line %q: %v", line, err)
 			}
@@ -349,4 +354,58 @@ func operationCount(t *testing.T, base, op string) int {
 		}
 	}
 	return 0
+}
+
+// TestCacheResultCounters: each answer adds one to exactly the result
+// counter its X-Cache names, and to no other.
+func TestCacheResultCounters(t *testing.T) {
+	a := newApp(t)
+	results := []string{"hit", "stale", "miss", "coalesced", "bypass", "error"}
+	counts := func() map[string]float64 {
+		m := map[string]float64{}
+		for _, r := range results {
+			m[r] = metricValue(t, a.srv.URL, `byline_cache_requests_total{result="`+r+`"}`)
+		}
+		return m
+	}
+	title, _ := json.Marshal(map[string]any{"query": titleQuery, "variables": map[string]string{"s": seedSlug}})
+	for _, step := range []struct {
+		name   string
+		body   []byte
+		header []string
+		result string
+	}{
+		{"first query misses", title, nil, "miss"},
+		{"the same query hits", title, nil, "hit"},
+		{"an error is not stored", gql(`{ article(slug: "x") { nope } }`), nil, "bypass"},
+		{"a request with credentials is not stored", title, []string{"Authorization", "Bearer byl_000000000000_x"}, "bypass"},
+		{"still a hit after those", title, nil, "hit"},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			before := counts()
+			req, _ := http.NewRequest(http.MethodPost, a.srv.URL+"/graphql", bytes.NewReader(step.body))
+			req.Header.Set("Content-Type", "application/json")
+			if step.header != nil {
+				req.Header.Set(step.header[0], step.header[1])
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if x := resp.Header.Get("X-Cache"); !strings.EqualFold(x, step.result) {
+				t.Errorf("X-Cache %q, want %q", x, strings.ToUpper(step.result))
+			}
+			after := counts()
+			for _, r := range results {
+				want := before[r]
+				if r == step.result {
+					want++
+				}
+				if after[r] != want {
+					t.Errorf("result %q: %v → %v, want %v", r, before[r], after[r], want)
+				}
+			}
+		})
+	}
 }
