@@ -391,7 +391,7 @@ func (c *Cache) putL2(ctx context.Context, e *entry, pol cachePolicy) {
 func (c *Cache) awaitLease(ctx context.Context, nk string) (e *entry, held bool) {
 	lease := c.key("lease:", nk)
 	rc, cancel := c.rctx(ctx)
-	got, err := takeLease.Run(rc, c.rdb, []string{lease}, c.replica, c.o.LeaseFor.Milliseconds()).Int()
+	got, err := c.scripts.takeLease.Run(rc, c.rdb, []string{lease}, c.replica, c.o.LeaseFor.Milliseconds()).Int()
 	cancel()
 	if c.reqDone(ctx, err) != nil {
 		return nil, false
@@ -431,17 +431,6 @@ func (c *Cache) awaitLease(ctx context.Context, nk string) (e *entry, held bool)
 	return nil, false
 }
 
-// takeLease sets the lease unless another replica holds it. A lease this
-// replica holds is a leftover (singleflight allows one computation per key
-// per process, and it is ours), so it is taken over rather than waited on:
-// a release that failed must not make a replica wait for itself. One key,
-// so Cluster-safe.
-var takeLease = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if v and v ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1`)
-
 // releaseLease drops the lease if this replica still holds it (it may have
 // expired and been taken by another).
 func (c *Cache) releaseLease(nk string) {
@@ -450,12 +439,8 @@ func (c *Cache) releaseLease(nk string) {
 	}
 	rc, cancel := c.rctx(context.Background())
 	defer cancel()
-	c.done(dropLease.Run(rc, c.rdb, []string{c.key("lease:", nk)}, c.replica).Err())
+	c.done(c.scripts.dropLease.Run(rc, c.rdb, []string{c.key("lease:", nk)}, c.replica).Err())
 }
-
-var dropLease = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`)
 
 // refresh recomputes a stale entry in the background, once per process;
 // when another replica has already refreshed it, its answer is taken from
