@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"github.com/redis/go-redis/v9"
 	"net/url"
 	"strconv"
@@ -44,4 +46,12 @@ func userinfo(u *url.URL) string {
 		return ""
 	}
 	return u.User.String() + "@"
+}
+
+// redisLog hands go-redis's own log lines to slog, at warn: they report
+// connection trouble, which the cache already survives.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, v...))
 }

@@ -1,6 +1,12 @@
 package main
 
-import "testing"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"testing"
+)
 
 func TestRedisOptions(t *testing.T) {
 	cases := []struct {
@@ -26,5 +32,19 @@ func TestRedisOptions(t *testing.T) {
 		if err == nil && (len(o.Addrs) != c.addrs || o.MasterName != c.master || o.DB != c.db) {
 			t.Errorf("%s: %+v", c.url, o)
 		}
+	}
+}
+
+// TestRedisLogIsStructured: go-redis's own lines reach slog as one warn
+// record with the client's message, not as free text on stderr.
+func TestRedisLogIsStructured(t *testing.T) {
+	var buf bytes.Buffer
+	redisLog{slog.New(slog.NewJSONHandler(&buf, nil))}.Printf(context.Background(), "failed to dial after %d attempts: %v", 1, "refused")
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("%v: %q", err, buf.String())
+	}
+	if rec["level"] != "WARN" || rec["msg"] != "redis client" || rec["detail"] != "failed to dial after 1 attempts: refused" {
+		t.Fatalf("record %v", rec)
 	}
 }

@@ -171,6 +171,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		cfg.PublicURL = defaultPublicURL(cfg.Addr)
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	// go-redis logs through one process-wide logger; serve owns the process,
+	// so its lines (failed dials during an outage) join the structured log.
+	redis.SetLogger(redisLog{log})
 	tuneGC := getenv("GOGC") == "" // an operator's GOGC wins
 	if tuneGC {
 		debug.SetGCPercent(gcPercent)
