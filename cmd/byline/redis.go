@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"github.com/redis/go-redis/v9"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
