@@ -247,7 +247,7 @@ func (c *Cache) getL2(ctx context.Context, nk string) *entry {
 		return nil
 	}
 	e, err := decodeEntry(b)
-	if err != nil {
+	if err != nil || c.pendingAny(e.Tags) {
 		return nil
 	}
 	if !c.validL2(rc, e.Tags, e.RedisStart) {

@@ -29,11 +29,16 @@ type message struct {
 // fails: a cache problem must not fail the write that already committed.
 func (c *Cache) Invalidate(ctx context.Context, inv content.Invalidation) {
 	c.applyLocal(inv)
+	if c.rdb == nil {
+		return
+	}
 	if !c.redisOK(ctx) {
+		c.addPending(inv.Tags)
 		return
 	}
 	if err := c.stampRedis(ctx, inv.Tags, inv.ID); err != nil {
-		c.log.Warn("cache: stamp invalidation in Redis", "err", err, "log_id", inv.ID)
+		c.log.Warn("cache: stamp invalidation in Redis; retrying", "err", err, "log_id", inv.ID)
+		c.addPending(inv.Tags)
 		return
 	}
 	c.broadcast(ctx, inv)
@@ -225,6 +230,7 @@ func (c *Cache) Run(ctx context.Context) {
 		return
 	}
 	go c.heartbeat(ctx)
+	go c.stampPending(ctx)
 	c.subscribe(ctx)
 }
 
@@ -391,7 +397,9 @@ func (c *Cache) pollOnce(ctx context.Context) {
 		c.applyRemote(ctx, inv)
 		if known >= 0 && inv.ID > known {
 			// Nobody stamped this write in Redis: do it for them.
-			_ = c.stampRedis(ctx, inv.Tags, inv.ID)
+			if c.stampRedis(ctx, inv.Tags, inv.ID) != nil {
+				c.addPending(inv.Tags)
+			}
 		}
 	}
 	c.mu.Lock()

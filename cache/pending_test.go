@@ -1,0 +1,48 @@
+package cache
+
+import (
+	"context"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bylinehq/byline/internal/testenv"
+)
+
+// TestStampThatMissedRedisIsRetried: a write lands while Redis refuses
+// writes (CLIENT PAUSE … WRITE: reads still work, so the old entry stays
+// readable, as on a Cluster whose tag node is away while the entry's node is
+// up). The writer must not serve the old entry from Redis meanwhile, and
+// once Redis takes writes again the stamp lands, so a replica that never
+// heard of the write does not serve it either.
+func TestStampThatMissedRedisIsRetried(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	rdb := client(t, []string{srv.Addr})
+	prefix := testenv.RandomName("pd") + ":"
+	o := newOrigin()
+	writer := newReplica(t, o, rdb, prefix)
+	writer.get(t, "a")
+	waitFor(t, "the entry in Redis", func() bool {
+		return newReplica(t, o, rdb, prefix).get(t, "a").xcache == "HIT"
+	})
+
+	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer admin.Close()
+	if err := admin.Do(context.Background(), "CLIENT", "PAUSE", 1500, "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	o.write(writer.c, "a", 1) // its stamp cannot land
+	if !writer.c.anyPending.Load() {
+		t.Fatal("the failed stamp was not kept for a retry")
+	}
+	if got := writer.get(t, "a"); got.version != 1 {
+		t.Fatalf("the writer served version %d (%s) while its stamp was pending", got.version, got.xcache)
+	}
+	waitFor(t, "the stamp to land", func() bool { return !writer.c.anyPending.Load() })
+	// A replica that never heard of the write (it started after it, so no
+	// message and no local stamp) sees it through the stamp alone.
+	other := newReplica(t, o, rdb, prefix)
+	if got := other.get(t, "a"); got.version != 1 {
+		t.Fatalf("another replica served version %d (%s) after the stamp landed", got.version, got.xcache)
+	}
+}
