@@ -52,7 +52,7 @@ type Cache struct {
 	flight  singleflight.Group
 	rdb     redis.UniversalClient
 	br      breaker
-	scripts leaseScripts
+	scripts scripts
 	m       *metrics
 	replica string
 	log     *slog.Logger
@@ -97,7 +97,7 @@ func New(o Options) *Cache {
 	_, _ = rand.Read(id)
 	return &Cache{
 		o: o, l1: newL1(o.L1Bytes), seed: maphash.MakeSeed(), rdb: o.Redis,
-		br: breaker{threshold: 3, cooldown: time.Second}, scripts: newLeaseScripts(), m: newMetrics(o.Metrics),
+		br: breaker{threshold: 3, cooldown: time.Second}, scripts: newScripts(), m: newMetrics(o.Metrics),
 		replica: hex.EncodeToString(id), log: o.Logger,
 		waiters: map[string]chan string{}, applied: map[int64]bool{},
 	}

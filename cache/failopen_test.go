@@ -176,6 +176,15 @@ func TestRedisFaultsUnderLoad(t *testing.T) {
 					t.Fatalf("slowest request took %s: timeouts and the breaker should bound it", slowest)
 				}
 				if got := r.get(t, "a"); got.version != 1 {
+					nk, _ := normalKey("test", "POST", body("a"))
+					it := r.c.l1.get(nk)
+					inv, ierr := rdb.Get(context.Background(), prefix+"inv:Article:a").Result()
+					seq, _ := rdb.Get(context.Background(), prefix+"seq").Result()
+					if it != nil {
+						t.Logf("state at failure: L1 entry redisStart=%d localStart=%d checked=%d stamp=%q (%v) seq=%s pending=%v stSeq=%d", it.e.RedisStart, it.e.localStart, it.e.checked.Load(), inv, ierr, seq, r.c.anyPending.Load(), r.c.st.start())
+					} else {
+						t.Logf("state at failure: no L1 entry; stamp=%q (%v) seq=%s", inv, ierr, seq)
+					}
 					t.Fatalf("after the fault: version %d (%s): the write was lost", got.version, got.xcache)
 				}
 				// Redis holds entries again: a fresh replica answers from it.

@@ -257,7 +257,8 @@ func (c *Cache) getL2(ctx context.Context, nk string) *entry {
 }
 
 // validL2 checks tags' Redis stamps against start, one pipelined GET each
-// (a Cluster client splits the pipeline by slot).
+// (a Cluster client splits the pipeline by slot). Every tag of a stored
+// entry has a stamp (putL2 makes sure), so a missing one fails too.
 func (c *Cache) validL2(ctx context.Context, tags []string, start int64) bool {
 	pipe := c.rdb.Pipeline()
 	cmds := make([]*redis.StringCmd, len(tags))
@@ -269,11 +270,9 @@ func (c *Cache) validL2(ctx context.Context, tags []string, start int64) bool {
 		return false
 	}
 	for _, cmd := range cmds {
-		v, err := cmd.Int64()
-		if err == redis.Nil {
-			continue
-		}
-		if err != nil || v > start {
+		// Missing: the stamp stored with the entry was lost, and with it
+		// any write stamped since.
+		if v, err := cmd.Int64(); err != nil || v > start {
 			return false
 		}
 	}
@@ -354,11 +353,7 @@ func (c *Cache) redisSeq(ctx context.Context) int64 {
 	}
 	rc, cancel := c.rctx(ctx)
 	defer cancel()
-	v, err := c.rdb.Get(rc, c.key("seq")).Int64()
-	if err == redis.Nil {
-		c.done(nil)
-		return 0
-	}
+	v, err := c.scripts.readSeq.Run(rc, c.rdb, []string{c.key("seq")}, time.Now().UnixMicro()).Int64()
 	if c.reqDone(ctx, err) != nil {
 		return -1
 	}
@@ -371,6 +366,17 @@ func (c *Cache) putL2(ctx context.Context, e *entry, pol cachePolicy) {
 	}
 	rc, cancel := c.rctx(ctx)
 	defer cancel()
+	// Every tag gets a stamp key if it has none, at the entry's own start:
+	// from then on a missing stamp means Redis lost it (a node restarted
+	// empty, a failover dropped writes), and the entry is not trusted.
+	// Markers are single-key SET NX, so Cluster-safe.
+	pipe := c.rdb.Pipeline()
+	for _, t := range e.Tags {
+		pipe.SetNX(rc, c.key("inv:", t), e.RedisStart, stampTTL)
+	}
+	if _, err := pipe.Exec(rc); c.reqDone(ctx, err) != nil {
+		return
+	}
 	if !c.validL2(rc, e.Tags, e.RedisStart) {
 		return // stamped since we began: never store it as fresh
 	}

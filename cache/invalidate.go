@@ -85,14 +85,13 @@ func (c *Cache) applyLocal(inv content.Invalidation) bool {
 func (c *Cache) stampRedis(ctx context.Context, tags []string, logID int64) error {
 	rc, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*c.o.RedisTimeout)
 	defer cancel()
-	v, err := c.rdb.Incr(rc, c.key("seq")).Result()
+	v, err := c.scripts.nextSeq.Run(rc, c.rdb, []string{c.key("seq")}, time.Now().UnixMicro()).Int64()
 	if c.done(err) != nil {
 		return err
 	}
 	pipe := c.rdb.Pipeline()
 	for _, t := range tags {
-		// Stamps outlive every entry they can invalidate (max-age + swr).
-		pipe.Set(rc, c.key("inv:", t), v, 6*time.Hour)
+		pipe.Set(rc, c.key("inv:", t), v, stampTTL)
 	}
 	if logID > 0 {
 		pipe.Set(rc, c.key("loglast"), logID, 0)
