@@ -290,48 +290,71 @@ func TestCachePolicyFromSchema(t *testing.T) {
 // TestColdRequestsRunTheResolversOnce: 50 concurrent cold requests for the
 // article page, spread over two replicas sharing Redis, execute the
 // GraphQL operation once (the replicas' operation counters), and all get
-// the same answer.
+// the same answer. The promise holds while Redis answers in time: a call
+// past the cache's 100 ms timeout fails open and a replica computes on its
+// own, which the race detector on a loaded machine can cause. So an attempt
+// in which either replica counted a Redis error is run again (fresh keys,
+// fresh replicas), up to three times; one clean attempt must show one run.
 func TestColdRequestsRunTheResolversOnce(t *testing.T) {
 	forEachRedis(t, func(t *testing.T, redisURL string) {
-		cfg := Config{DB: testenv.PostgresSchema(t), Redis: redisURL, Prefix: testenv.RandomName("c") + ":", PublicURL: "https://news.example.com"}
-		replicas := []*testApp{gateway(t, cfg), gateway(t, cfg)}
-		runs := func() (n int) {
-			for _, g := range replicas {
-				n += operationCount(t, g.srv.URL, "ArticlePage")
+		db := testenv.PostgresSchema(t)
+		for attempt := 1; attempt <= 3; attempt++ {
+			cfg := Config{DB: db, Redis: redisURL, Prefix: testenv.RandomName("c") + ":", PublicURL: "https://news.example.com"}
+			replicas := []*testApp{gateway(t, cfg), gateway(t, cfg)}
+			runs, redisErrors := coldBurst(t, replicas)
+			if redisErrors > 0 {
+				t.Logf("attempt %d: %v Redis errors (fail-open), %d runs: again", attempt, redisErrors, runs)
+				continue
 			}
-			return n
-		}
-		body, _ := json.Marshal(map[string]any{"operationName": "ArticlePage", "query": server.ArticlePageQuery, "variables": map[string]string{"slug": seedSlug}})
-		before := runs()
-		start := make(chan struct{})
-		answers := make([]string, 50)
-		var wg sync.WaitGroup
-		for i := range answers {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				<-start
-				resp, err := http.Post(replicas[i%2].srv.URL+"/graphql", "application/json", bytes.NewReader(body))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				defer resp.Body.Close()
-				b, _ := io.ReadAll(resp.Body)
-				answers[i] = resp.Header.Get("X-Cache") + " " + string(b)
-			}(i)
-		}
-		close(start)
-		wg.Wait()
-		if got := runs() - before; got != 1 {
-			t.Fatalf("50 cold requests ran the operation %d times, want 1", got)
-		}
-		for i, a := range answers {
-			if _, page, _ := strings.Cut(a, " "); page != strings.SplitN(answers[0], " ", 2)[1] || !strings.Contains(page, `"title"`) {
-				t.Fatalf("answer %d differs or is empty: %.120s", i, a)
+			if runs != 1 {
+				t.Fatalf("50 cold requests ran the operation %d times, want 1", runs)
 			}
+			return
 		}
+		t.Fatal("Redis failed calls in every attempt")
 	})
+}
+
+// coldBurst sends 50 concurrent article-page requests over the replicas and
+// returns how many times the operation ran and the Redis errors counted.
+func coldBurst(t *testing.T, replicas []*testApp) (runs int, redisErrors float64) {
+	t.Helper()
+	count := func() (n int, errs float64) {
+		for _, g := range replicas {
+			n += operationCount(t, g.srv.URL, "ArticlePage")
+			errs += metricValue(t, g.srv.URL, "byline_cache_redis_errors_total")
+		}
+		return n, errs
+	}
+	body, _ := json.Marshal(map[string]any{"operationName": "ArticlePage", "query": server.ArticlePageQuery, "variables": map[string]string{"slug": seedSlug}})
+	runsBefore, errsBefore := count()
+	start := make(chan struct{})
+	answers := make([]string, 50)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			resp, err := http.Post(replicas[i%2].srv.URL+"/graphql", "application/json", bytes.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			answers[i] = string(b)
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	for i, a := range answers {
+		if a != answers[0] || !strings.Contains(a, `"title"`) {
+			t.Fatalf("answer %d differs or is empty: %.120s", i, a)
+		}
+	}
+	runsAfter, errsAfter := count()
+	return runsAfter - runsBefore, errsAfter - errsBefore
 }
 
 // operationCount reads how many times a gateway executed the named GraphQL
