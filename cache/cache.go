@@ -62,12 +62,12 @@ type Cache struct {
 	// that may have missed a message must not answer from memory.
 	subscribed atomic.Bool
 
-	mu         sync.Mutex
-	pend       pending                // tags whose Redis stamp failed (pending.go)
-	anyPending atomic.Bool            // pend holds any
-	waiters    map[string]chan string // write nonce → acknowledging replicas
-	applied    map[int64]bool         // invalidation log ids applied here
-	logSeen    int64                  // the newest log id the poller has applied
+	pend pending // tags whose Redis stamp failed (pending.go)
+
+	mu      sync.Mutex
+	waiters map[string]chan string // write nonce → acknowledging replicas
+	applied map[int64]bool         // invalidation log ids applied here
+	logSeen int64                  // the newest log id the poller has applied
 }
 
 // New builds a cache. Call Run to start its background work.
@@ -117,7 +117,7 @@ func (c *Cache) redisOK(ctx context.Context) bool {
 	if c.rdb == nil {
 		return false
 	}
-	if p, _ := ctx.Value(redisErrKey{}).(*atomic.Bool); p != nil && p.Load() {
+	if f := requestFailed(ctx); f != nil && f.Load() {
 		return false
 	}
 	return c.br.allow()

@@ -166,8 +166,15 @@ func backends(t *testing.T) map[string]func(t *testing.T) redis.UniversalClient 
 
 func client(t *testing.T, addrs []string) redis.UniversalClient {
 	t.Helper()
+	return clientWith(t, addrs, func(*redis.UniversalOptions) {})
+}
+
+// clientWith is client with the test's own change to the gateway's options.
+func clientWith(t *testing.T, addrs []string, change func(*redis.UniversalOptions)) redis.UniversalClient {
+	t.Helper()
 	opts := &redis.UniversalOptions{Addrs: addrs}
 	TuneClient(opts) // the gateway's client: its timeouts are what fail-open rests on
+	change(opts)
 	if len(addrs) > 1 {
 		opts.IsClusterMode = true
 	}

@@ -247,10 +247,10 @@ func (c *Cache) getL2(ctx context.Context, nk string) *entry {
 		return nil
 	}
 	e, err := decodeEntry(b)
-	if err != nil || c.pendingAny(e.Tags) {
+	if err != nil || c.pend.anyOf(e.Tags) {
 		return nil
 	}
-	if !c.validL2(rc, e.Tags, e.RedisStart) {
+	if !c.validL2(rc, e.Tags, e.RedisStart, false) {
 		return nil
 	}
 	return e
@@ -258,20 +258,26 @@ func (c *Cache) getL2(ctx context.Context, nk string) *entry {
 
 // validL2 checks tags' Redis stamps against start, one pipelined GET each
 // (a Cluster client splits the pipeline by slot). Every tag of a stored
-// entry has a stamp (putL2 makes sure), so a missing one fails too.
-func (c *Cache) validL2(ctx context.Context, tags []string, start int64) bool {
+// entry has a stamp, so a missing one fails too: Redis lost it (a node
+// restarted empty, a failover dropped writes), and with it any write
+// stamped since. mark, for an entry about to be stored, first gives a tag
+// without a stamp one at start (SET NX, in the same pipeline: one key per
+// command, so Cluster-safe, and ordered before the GET of the same key).
+func (c *Cache) validL2(ctx context.Context, tags []string, start int64, mark bool) bool {
 	pipe := c.rdb.Pipeline()
 	cmds := make([]*redis.StringCmd, len(tags))
 	for i, t := range tags {
-		cmds[i] = pipe.Get(ctx, c.key("inv:", t))
+		k := c.key("inv:", t)
+		if mark {
+			pipe.SetNX(ctx, k, start, stampTTL)
+		}
+		cmds[i] = pipe.Get(ctx, k)
 	}
 	_, err := pipe.Exec(ctx)
 	if c.reqDone(ctx, err) != nil && err != redis.Nil {
 		return false
 	}
 	for _, cmd := range cmds {
-		// Missing: the stamp stored with the entry was lost, and with it
-		// any write stamped since.
 		if v, err := cmd.Int64(); err != nil || v > start {
 			return false
 		}
@@ -366,18 +372,7 @@ func (c *Cache) putL2(ctx context.Context, e *entry, pol cachePolicy) {
 	}
 	rc, cancel := c.rctx(ctx)
 	defer cancel()
-	// Every tag gets a stamp key if it has none, at the entry's own start:
-	// from then on a missing stamp means Redis lost it (a node restarted
-	// empty, a failover dropped writes), and the entry is not trusted.
-	// Markers are single-key SET NX, so Cluster-safe.
-	pipe := c.rdb.Pipeline()
-	for _, t := range e.Tags {
-		pipe.SetNX(rc, c.key("inv:", t), e.RedisStart, stampTTL)
-	}
-	if _, err := pipe.Exec(rc); c.reqDone(ctx, err) != nil {
-		return
-	}
-	if !c.validL2(rc, e.Tags, e.RedisStart) {
+	if !c.validL2(rc, e.Tags, e.RedisStart, true) {
 		return // stamped since we began: never store it as fresh
 	}
 	b, err := e.encode()
@@ -427,10 +422,8 @@ func (c *Cache) awaitLease(ctx context.Context, nk string) (e *entry, held bool)
 		// Released: the holder stored its answer first, if it had one.
 		// Only an answer computed since counts: the entry being refreshed
 		// may still sit in Redis, stale.
-		if c.redisOK(ctx) {
-			if e := c.getL2(ctx, nk); e != nil && e.freshness(time.Now()) == fresh {
-				return e, false
-			}
+		if e := c.getL2(ctx, nk); e != nil && e.freshness(time.Now()) == fresh {
+			return e, false
 		}
 		return nil, false
 	}
@@ -479,13 +472,20 @@ func (r *recorder) Write(b []byte) (int, error) { return r.buf.Write(b) }
 
 type redisErrKey struct{}
 
+// requestFailed is the flag a request's context carries: set once one of
+// its Redis calls has failed. nil outside a request (background work).
+func requestFailed(ctx context.Context) *atomic.Bool {
+	f, _ := ctx.Value(redisErrKey{}).(*atomic.Bool)
+	return f
+}
+
 // reqDone is done for a call made for a request: it also marks the request
 // as answered without Redis's help, for the "error" result.
 func (c *Cache) reqDone(ctx context.Context, err error) error {
 	err = c.done(err)
 	if err != nil && err != redis.Nil {
-		if p, _ := ctx.Value(redisErrKey{}).(*atomic.Bool); p != nil {
-			p.Store(true)
+		if f := requestFailed(ctx); f != nil {
+			f.Store(true)
 		}
 	}
 	return err

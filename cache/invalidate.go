@@ -23,6 +23,10 @@ type message struct {
 	At    time.Time `json:"at"`
 }
 
+// errRedisUnavailable: the breaker is open, or this request's Redis has
+// already failed.
+var errRedisUnavailable = errors.New("cache: redis unavailable")
+
 // Invalidate is called after a write commits. It drops the stale entries
 // here at once, stamps the tags in Redis, and tells every other replica,
 // returning when all have acknowledged (or AckTimeout has passed). It never
@@ -32,13 +36,8 @@ func (c *Cache) Invalidate(ctx context.Context, inv content.Invalidation) {
 	if c.rdb == nil {
 		return
 	}
-	if !c.redisOK(ctx) {
-		c.addPending(inv.Tags)
-		return
-	}
 	if err := c.stampRedis(ctx, inv.Tags, inv.ID); err != nil {
 		c.log.Warn("cache: stamp invalidation in Redis; retrying", "err", err, "log_id", inv.ID)
-		c.addPending(inv.Tags)
 		return
 	}
 	c.broadcast(ctx, inv)
@@ -81,8 +80,18 @@ func (c *Cache) applyLocal(inv content.Invalidation) bool {
 }
 
 // stampRedis bumps the shared counter and stamps every tag with it: one
-// single-key command per tag, so it works the same on a Cluster.
-func (c *Cache) stampRedis(ctx context.Context, tags []string, logID int64) error {
+// single-key command per tag, so it works the same on a Cluster. Tags it
+// could not stamp (Redis unavailable, a call failed) wait in c.pend for a
+// retry: whoever calls it, a stamp is never just dropped.
+func (c *Cache) stampRedis(ctx context.Context, tags []string, logID int64) (err error) {
+	defer func() {
+		if err != nil {
+			c.pend.add(tags)
+		}
+	}()
+	if !c.redisOK(ctx) {
+		return errRedisUnavailable
+	}
 	rc, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*c.o.RedisTimeout)
 	defer cancel()
 	v, err := c.scripts.nextSeq.Run(rc, c.rdb, []string{c.key("seq")}, time.Now().UnixMicro()).Int64()
@@ -396,9 +405,7 @@ func (c *Cache) pollOnce(ctx context.Context) {
 		c.applyRemote(ctx, inv)
 		if known >= 0 && inv.ID > known {
 			// Nobody stamped this write in Redis: do it for them.
-			if c.stampRedis(ctx, inv.Tags, inv.ID) != nil {
-				c.addPending(inv.Tags)
-			}
+			_ = c.stampRedis(ctx, inv.Tags, inv.ID) // on failure it waits in c.pend
 		}
 	}
 	c.mu.Lock()

@@ -83,14 +83,10 @@ func TestOneTimeoutPerRequest(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	// The cache's own deadline is what ends a call here: the client's read
 	// timeout is set well past it.
-	opts := &redis.UniversalOptions{Addrs: []string{srv.Addr}}
-	TuneClient(opts)
-	opts.ReadTimeout = 5 * time.Second
-	rdb := redis.NewUniversalClient(opts)
-	t.Cleanup(func() { rdb.Close() })
+	rdb := clientWith(t, []string{srv.Addr}, func(o *redis.UniversalOptions) { o.ReadTimeout = 5 * time.Second })
 	const timeout = 500 * time.Millisecond
 	r := newReplicaWith(t, newOrigin(), rdb, testenv.RandomName("ot")+":", func(opts *Options) { opts.RedisTimeout = timeout })
-	pauseAll(t, []*testenv.RedisServer{srv}, 10*time.Second)
+	pauseAll(t, []*testenv.RedisServer{srv}, 10*time.Second, "ALL")
 
 	start := time.Now()
 	got := r.get(t, "cold")

@@ -2,79 +2,92 @@ package cache
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bylinehq/byline/internal/tick"
 )
 
-// Stamps that did not reach Redis. A write whose tags could not be stamped
-// (Redis down, the breaker open, the tag's Cluster node away) must not be
-// forgotten: an entry computed before it may sit in Redis, on a node that
-// stayed up, and would pass the stamp check as fresh once Redis answers
-// again. Until the stamps land, this replica trusts no Redis entry carrying
-// one of those tags, and a background loop retries them.
+// pending holds the tags whose Redis stamp did not land. A write whose tags
+// could not be stamped (Redis down, the breaker open, the tag's Cluster node
+// away) must not be forgotten: an entry computed before it may sit in
+// Redis, on a node that stayed up, and would pass the stamp check as fresh
+// once Redis answers again. Until the stamps land, this replica trusts no
+// Redis entry carrying one of those tags, and stampPending retries them.
 type pending struct {
+	mu   sync.Mutex
 	tags map[string]uint64 // tag → the generation it was added in
 	gen  uint64
+	any  atomic.Bool // tags is not empty: the read path's lock-free check
 }
 
-// addPending remembers tags whose Redis stamp failed.
-func (c *Cache) addPending(tags []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.pend.tags == nil {
-		c.pend.tags = map[string]uint64{}
+func (p *pending) add(tags []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tags == nil {
+		p.tags = map[string]uint64{}
 	}
-	c.pend.gen++
+	p.gen++
 	for _, t := range tags {
-		c.pend.tags[t] = c.pend.gen
+		p.tags[t] = p.gen
 	}
-	c.anyPending.Store(true)
+	p.any.Store(true)
 }
 
-// pendingAny says whether any of tags still waits for its Redis stamp; one
-// atomic load when nothing does.
-func (c *Cache) pendingAny(tags []string) bool {
-	if !c.anyPending.Load() {
+// anyOf says whether any of tags still waits for its stamp.
+func (p *pending) anyOf(tags []string) bool {
+	if !p.any.Load() {
 		return false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, t := range tags {
-		if _, ok := c.pend.tags[t]; ok {
+		if _, ok := p.tags[t]; ok {
 			return true
 		}
 	}
 	return false
 }
 
-// stampPending retries the waiting stamps until Redis takes them.
+// snapshot is every waiting tag and the generation they were taken at.
+func (p *pending) snapshot() ([]string, uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tags := make([]string, 0, len(p.tags))
+	for t := range p.tags {
+		tags = append(tags, t)
+	}
+	return tags, p.gen
+}
+
+// landed lets go of tags stamped after generation gen was taken; a tag
+// whose write failed again since keeps waiting.
+func (p *pending) landed(tags []string, gen uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range tags {
+		if p.tags[t] <= gen {
+			delete(p.tags, t)
+		}
+	}
+	p.any.Store(len(p.tags) > 0)
+}
+
+// stampPending retries the waiting stamps until Redis takes them. The tags
+// stay distrusted until their stamp has landed.
 func (c *Cache) stampPending(ctx context.Context) {
 	tick.Every(ctx, 100*time.Millisecond, func(ctx context.Context) {
-		if !c.anyPending.Load() || !c.redisOK(ctx) {
+		// No redisOK here: stampRedis asks, and a breaker's probe granted
+		// to a caller that then makes no call would never be answered.
+		if !c.pend.any.Load() {
 			return
 		}
-		// The tags stay pending (distrusted) until the stamp has landed;
-		// only those added before it was taken are then let go: a write
-		// failing meanwhile keeps its own.
-		c.mu.Lock()
-		gen := c.pend.gen
-		tags := make([]string, 0, len(c.pend.tags))
-		for t := range c.pend.tags {
-			tags = append(tags, t)
+		tags, gen := c.pend.snapshot()
+		if c.stampRedis(ctx, tags, 0) != nil {
+			return // still pending (stampRedis re-added them)
 		}
-		c.mu.Unlock()
-		if err := c.stampRedis(ctx, tags, 0); err != nil {
-			return
-		}
-		c.mu.Lock()
-		for _, t := range tags {
-			if c.pend.tags[t] <= gen {
-				delete(c.pend.tags, t)
-			}
-		}
-		c.anyPending.Store(len(c.pend.tags) > 0)
-		c.mu.Unlock()
+		c.pend.landed(tags, gen)
 		c.log.Info("cache: stamped invalidations Redis had missed", "tags", len(tags))
 	})
 }

@@ -1,10 +1,8 @@
 package cache
 
 import (
-	"context"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
+	"time"
 
 	"github.com/bylinehq/byline/internal/testenv"
 )
@@ -26,19 +24,15 @@ func TestStampThatMissedRedisIsRetried(t *testing.T) {
 		return newReplica(t, o, rdb, prefix).get(t, "a").xcache == "HIT"
 	})
 
-	admin := redis.NewClient(&redis.Options{Addr: srv.Addr})
-	defer admin.Close()
-	if err := admin.Do(context.Background(), "CLIENT", "PAUSE", 1500, "WRITE").Err(); err != nil {
-		t.Fatal(err)
-	}
+	pauseAll(t, []*testenv.RedisServer{srv}, 1500*time.Millisecond, "WRITE")
 	o.write(writer.c, "a", 1) // its stamp cannot land
-	if !writer.c.anyPending.Load() {
+	if !writer.c.pend.any.Load() {
 		t.Fatal("the failed stamp was not kept for a retry")
 	}
 	if got := writer.get(t, "a"); got.version != 1 {
 		t.Fatalf("the writer served version %d (%s) while its stamp was pending", got.version, got.xcache)
 	}
-	waitFor(t, "the stamp to land", func() bool { return !writer.c.anyPending.Load() })
+	waitFor(t, "the stamp to land", func() bool { return !writer.c.pend.any.Load() })
 	// A replica that never heard of the write (it started after it, so no
 	// message and no local stamp) sees it through the stamp alone.
 	other := newReplica(t, o, rdb, prefix)
