@@ -4,8 +4,10 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // RelatedDoc is what the related-stories index knows of an article.
@@ -44,47 +46,22 @@ func DefaultRankConfig() RankConfig {
 	}
 }
 
-// The index holds no pointers per word, tag or posting: words, tags and
-// sections are interned to int32 ids, and every list is a pointer-free
-// array. At 100k stories the garbage collector then marks a few hundred
-// thousand slice headers instead of scanning millions of strings, which is
-// what kept a gateway's tail latency up while the index was live.
-
-// intern maps strings to dense ids and back.
-type intern struct {
-	ids  map[string]int32
-	strs []string
-}
-
-func (in *intern) id(s string) int32 {
-	if id, ok := in.ids[s]; ok {
-		return id
-	}
-	if in.ids == nil {
-		in.ids = map[string]int32{}
-	}
-	id := int32(len(in.strs))
-	in.ids[s] = id
-	in.strs = append(in.strs, s)
-	return id
-}
-
-func (in *intern) lookup(s string) (int32, bool) {
-	id, ok := in.ids[s]
-	return id, ok
-}
+// The index holds no pointer per story, word, tag or posting (arena.go):
+// strings are interned to int32 ids, and every list is a span of one of a
+// few pointer-free arrays, so a collection marks the index in constant time
+// whatever the corpus size.
 
 // rdoc is one indexed story.
 type rdoc struct {
 	id        int64
-	slug      string
-	live      bool
+	published int64 // unix ms; 0: not public
+	slug      int32 // in slugs
 	section   int32
-	tags      []int32 // tag ids
-	published int64   // unix ms; 0: not public
-	title     []int32 // word ids of the title, for near-duplicate checks
-	terms     []termTF
+	tags      span    // tag ids, in ints
+	title     span    // word ids of the title, in ints, for near-duplicate checks
+	terms     span    // termTF sorted by word id, in terms
 	length    float32 // sum of kept term frequencies
+	live      bool
 }
 
 // termTF is a word id and its frequency in one story (title boosted),
@@ -94,13 +71,14 @@ type termTF struct {
 	tf float32
 }
 
-// tf is the story's frequency of word id, 0 when it was not kept.
-func (r *rdoc) tf(id int32) float32 {
-	i, ok := slices.BinarySearchFunc(r.terms, id, func(x termTF, id int32) int { return int(x.id - id) })
+// tf is r's frequency of word id, 0 when it was not kept.
+func (x *RelatedIndex) tf(r *rdoc, id int32) float32 {
+	terms := x.terms.list(r.terms)
+	i, ok := slices.BinarySearchFunc(terms, id, func(t termTF, id int32) int { return int(t.id - id) })
 	if !ok {
 		return 0
 	}
-	return r.terms[i].tf
+	return terms[i].tf
 }
 
 // posting is one story's entry under a word: its BM25 term-frequency
@@ -115,13 +93,13 @@ type posting struct {
 // only the head's best scanLimit entries and the tail: the stories where a
 // word matters most. That bounds a ranking's cost whatever the corpus size.
 type plist struct {
-	list   []posting
+	list   span // of plists
 	sorted int
 }
 
 // tlist is a tag's stories, the head ordered newest first.
 type tlist struct {
-	list   []int32
+	list   span // of tlists
 	sorted int
 }
 
@@ -137,7 +115,8 @@ type RelatedIndex struct {
 	mu       sync.RWMutex
 	docs     []rdoc // by internal number; live false where a story was removed
 	free     []int32
-	bySlug   map[string]int32
+	slugs    intern  // every slug ever indexed: a removed story's stays, a few bytes
+	bySlug   []int32 // by slug id: the story's number, -1 when it is not indexed
 	words    intern
 	tagIDs   intern
 	sections intern
@@ -147,11 +126,25 @@ type RelatedIndex struct {
 	live     int
 	sumLen   float64
 	scratch  sync.Pool
+
+	ints   arena[int32]   // stories' tags and titles
+	terms  arena[termTF]  // stories' kept words
+	plists arena[posting] // words' posting lists
+	tlists arena[int32]   // tags' story lists
 }
 
 // NewRelatedIndex makes an empty index.
 func NewRelatedIndex(cfg RankConfig) *RelatedIndex {
-	return &RelatedIndex{cfg: cfg, bySlug: map[string]int32{}}
+	return &RelatedIndex{cfg: cfg, slugs: newIntern(), words: newIntern(), tagIDs: newIntern(), sections: newIntern()}
+}
+
+// number is the story's internal number, if it is indexed.
+func (x *RelatedIndex) number(slug string) (int32, bool) {
+	id, ok := x.slugs.lookup(slug)
+	if !ok || x.bySlug[id] < 0 {
+		return 0, false
+	}
+	return x.bySlug[id], true
 }
 
 // Len is the number of indexed stories.
@@ -220,18 +213,57 @@ func (x *RelatedIndex) PutAll(docs []RelatedDoc) {
 	for i := range x.tagLists {
 		x.sortTag(&x.tagLists[i])
 	}
+	x.compactLocked(true)
 }
 
 func (x *RelatedIndex) sortTerm(pl *plist) {
-	slices.SortFunc(pl.list, func(p, q posting) int { return cmpDesc(p.impact, q.impact, p.doc, q.doc) })
-	pl.sorted = len(pl.list)
+	slices.SortFunc(x.plists.list(pl.list), func(p, q posting) int { return cmpDesc(p.impact, q.impact, p.doc, q.doc) })
+	pl.sorted = int(pl.list.n)
 }
 
 func (x *RelatedIndex) sortTag(tl *tlist) {
-	slices.SortFunc(tl.list, func(p, q int32) int {
+	slices.SortFunc(x.tlists.list(tl.list), func(p, q int32) int {
 		return cmpDesc(float32(x.docs[p].published), float32(x.docs[q].published), p, q)
 	})
-	tl.sorted = len(tl.list)
+	tl.sorted = int(tl.list.n)
+}
+
+// compactLocked copies out the room that moved and removed lists left in
+// the arenas, once it is a third of an arena; all compacts every arena and
+// trims the lists' spare room (after a bulk load). A compaction holds the
+// write lock while it copies an arena: tens of milliseconds at 100k
+// stories, once per many thousand writes.
+func (x *RelatedIndex) compactLocked(all bool) {
+	docSpans := func(pick func(*rdoc) *span) func(func(*span)) {
+		return func(visit func(*span)) {
+			for i := range x.docs {
+				visit(pick(&x.docs[i]))
+			}
+		}
+	}
+	if all || x.ints.wasteful() {
+		x.ints.compact(all, func(visit func(*span)) {
+			docSpans(func(r *rdoc) *span { return &r.tags })(visit)
+			docSpans(func(r *rdoc) *span { return &r.title })(visit)
+		})
+	}
+	if all || x.terms.wasteful() {
+		x.terms.compact(all, docSpans(func(r *rdoc) *span { return &r.terms }))
+	}
+	if all || x.plists.wasteful() {
+		x.plists.compact(all, func(visit func(*span)) {
+			for i := range x.postings {
+				visit(&x.postings[i].list)
+			}
+		})
+	}
+	if all || x.tlists.wasteful() {
+		x.tlists.compact(all, func(visit func(*span)) {
+			for i := range x.tagLists {
+				visit(&x.tagLists[i].list)
+			}
+		})
+	}
 }
 
 // wordID interns a word, growing the per-word arrays.
@@ -256,20 +288,23 @@ func (x *RelatedIndex) tagID(t string) int32 {
 // whose tail passes limit (≥ 0) is sorted.
 func (x *RelatedIndex) putLocked(a analysed, limit int) {
 	d := a.doc
-	if n, ok := x.bySlug[d.Slug]; ok {
+	if n, ok := x.number(d.Slug); ok {
 		x.removeLocked(n)
 	}
-	r := rdoc{id: d.ID, slug: d.Slug, live: true, section: x.sections.id(d.Section)}
+	r := rdoc{id: d.ID, slug: x.slugs.id(d.Slug), live: true, section: x.sections.id(d.Section)}
 	if d.Published != nil {
 		r.published = d.Published.UnixMilli()
 	}
+	ids := make([]int32, 0, max(len(d.Tags), len(a.title)))
 	for _, t := range d.Tags {
-		r.tags = append(r.tags, x.tagID(t))
+		ids = append(ids, x.tagID(t))
 	}
-	r.title = make([]int32, len(a.title))
-	for i, t := range a.title {
-		r.title[i] = x.wordID(t)
+	r.tags = x.ints.put(ids)
+	ids = ids[:0]
+	for _, t := range a.title {
+		ids = append(ids, x.wordID(t))
 	}
+	r.title = x.ints.put(ids)
 	// Keep the words with the highest tf-idf at the time of indexing.
 	n := float64(x.live + 1)
 	type kv struct {
@@ -293,12 +328,13 @@ func (x *RelatedIndex) putLocked(a analysed, limit int) {
 	if len(ranked) > x.cfg.DocTerms {
 		ranked = ranked[:x.cfg.DocTerms]
 	}
-	r.terms = make([]termTF, len(ranked))
+	terms := make([]termTF, len(ranked))
 	for i, kv := range ranked {
-		r.terms[i] = termTF{kv.id, kv.tf}
+		terms[i] = termTF{kv.id, kv.tf}
 		r.length += kv.tf
 	}
-	slices.SortFunc(r.terms, func(p, q termTF) int { return int(p.id - q.id) })
+	slices.SortFunc(terms, func(p, q termTF) int { return int(p.id - q.id) })
+	r.terms = x.terms.put(terms)
 
 	var num int32
 	if k := len(x.free); k > 0 {
@@ -308,26 +344,32 @@ func (x *RelatedIndex) putLocked(a analysed, limit int) {
 		num = int32(len(x.docs))
 		x.docs = append(x.docs, r)
 	}
-	x.bySlug[d.Slug] = num
+	for int(r.slug) >= len(x.bySlug) {
+		x.bySlug = append(x.bySlug, -1)
+	}
+	x.bySlug[r.slug] = num
 	x.live++
 	x.sumLen += float64(r.length)
 	avg := float32(x.sumLen / float64(x.live))
 	const k1, b = 1.2, 0.75
-	for _, tt := range r.terms {
+	for _, tt := range terms {
 		x.df[tt.id]++
 		pl := &x.postings[tt.id]
 		tf := tt.tf
-		pl.list = append(pl.list, posting{doc: num, impact: tf * (k1 + 1) / (tf + k1*(1-b+b*r.length/avg))})
-		if limit >= 0 && len(pl.list)-pl.sorted > limit {
+		x.plists.push(&pl.list, posting{doc: num, impact: tf * (k1 + 1) / (tf + k1*(1-b+b*r.length/avg))})
+		if limit >= 0 && int(pl.list.n)-pl.sorted > limit {
 			x.sortTerm(pl)
 		}
 	}
-	for _, t := range r.tags {
+	for _, t := range x.ints.list(r.tags) {
 		tl := &x.tagLists[t]
-		tl.list = append(tl.list, num)
-		if limit >= 0 && len(tl.list)-tl.sorted > limit {
+		x.tlists.push(&tl.list, num)
+		if limit >= 0 && int(tl.list.n)-tl.sorted > limit {
 			x.sortTag(tl)
 		}
+	}
+	if limit >= 0 {
+		x.compactLocked(false)
 	}
 }
 
@@ -346,27 +388,28 @@ func cmpDesc(a, b float32, i, j int32) int {
 func (x *RelatedIndex) Remove(slug string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if n, ok := x.bySlug[slug]; ok {
+	if n, ok := x.number(slug); ok {
 		x.removeLocked(n)
+		x.compactLocked(false)
 	}
 }
 
 func (x *RelatedIndex) removeLocked(n int32) {
 	r := &x.docs[n]
-	for _, tt := range r.terms {
+	for _, tt := range x.terms.list(r.terms) {
 		pl := &x.postings[tt.id]
-		if i := slices.IndexFunc(pl.list, func(p posting) bool { return p.doc == n }); i >= 0 {
-			pl.list = slices.Delete(pl.list, i, i+1) // order kept
+		if i := slices.IndexFunc(x.plists.list(pl.list), func(p posting) bool { return p.doc == n }); i >= 0 {
+			x.plists.del(&pl.list, i) // order kept
 			if i < pl.sorted {
 				pl.sorted--
 			}
 		}
 		x.df[tt.id]--
 	}
-	for _, t := range r.tags {
+	for _, t := range x.ints.list(r.tags) {
 		tl := &x.tagLists[t]
-		if i := slices.Index(tl.list, n); i >= 0 {
-			tl.list = slices.Delete(tl.list, i, i+1)
+		if i := slices.Index(x.tlists.list(tl.list), n); i >= 0 {
+			x.tlists.del(&tl.list, i)
 			if i < tl.sorted {
 				tl.sorted--
 			}
@@ -374,7 +417,10 @@ func (x *RelatedIndex) removeLocked(n int32) {
 	}
 	x.live--
 	x.sumLen -= float64(r.length)
-	delete(x.bySlug, r.slug)
+	x.bySlug[r.slug] = -1
+	x.ints.free(&r.tags)
+	x.ints.free(&r.title)
+	x.terms.free(&r.terms)
 	x.docs[n] = rdoc{}
 	x.free = append(x.free, n)
 }
@@ -410,7 +456,7 @@ type cand struct {
 func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	src, ok := x.bySlug[slug]
+	src, ok := x.number(slug)
 	if !ok {
 		return nil
 	}
@@ -454,21 +500,23 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 			touch(p.doc)
 			sc.text[p.doc] += qt.w * idf * p.impact
 		}
-		for _, p := range pl.list[:min(pl.sorted, scanLimit)] {
+		list := x.plists.list(pl.list)
+		for _, p := range list[:min(pl.sorted, scanLimit)] {
 			visit(p)
 		}
-		for _, p := range pl.list[pl.sorted:] {
+		for _, p := range list[pl.sorted:] {
 			visit(p)
 		}
 	}
 	// Tags: shared tags weighted by rarity; common ones ignored.
 	var tagTotal float32
-	for _, t := range a.tags {
+	for _, t := range x.ints.list(a.tags) {
 		tl := &x.tagLists[t]
-		if len(tl.list) == 0 || float64(len(tl.list)) > x.cfg.TagCardinality*n && n > 20 {
+		size := float64(tl.list.n)
+		if size == 0 || size > x.cfg.TagCardinality*n && n > 20 {
 			continue
 		}
-		idf := float32(math.Log(1 + n/float64(len(tl.list))))
+		idf := float32(math.Log(1 + n/size))
 		tagTotal += idf
 		visit := func(d int32) {
 			if d != src {
@@ -476,10 +524,11 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 				sc.tag[d] += idf
 			}
 		}
-		for _, d := range tl.list[:min(tl.sorted, scanLimit)] {
+		list := x.tlists.list(tl.list)
+		for _, d := range list[:min(tl.sorted, scanLimit)] {
 			visit(d)
 		}
-		for _, d := range tl.list[tl.sorted:] {
+		for _, d := range list[tl.sorted:] {
 			visit(d)
 		}
 	}
@@ -518,7 +567,7 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 		if pi, pj := x.docs[i.d].published, x.docs[j.d].published; pi != pj {
 			return pi > pj
 		}
-		return x.docs[i.d].slug < x.docs[j.d].slug
+		return x.slugs.str(x.docs[i.d].slug) < x.slugs.str(x.docs[j.d].slug)
 	}
 	keep := first * 8
 	if len(cands) > keep*4 {
@@ -543,12 +592,13 @@ func (x *RelatedIndex) Rank(slug string, first int, now time.Time) []Explained {
 			break
 		}
 		doc := &x.docs[c.d]
-		if nearDuplicate(doc.title, a.title, x.cfg.MaxTitleSimilarity) || slices.ContainsFunc(chosen, func(t []int32) bool {
-			return nearDuplicate(doc.title, t, x.cfg.MaxTitleSimilarity)
+		title := x.ints.list(doc.title)
+		if nearDuplicate(title, x.ints.list(a.title), x.cfg.MaxTitleSimilarity) || slices.ContainsFunc(chosen, func(t []int32) bool {
+			return nearDuplicate(title, t, x.cfg.MaxTitleSimilarity)
 		}) {
 			continue // diversity: no two stories with nearly the same title
 		}
-		chosen = append(chosen, doc.title)
+		chosen = append(chosen, title)
 		out = append(out, x.explain(a, doc, q, c.score))
 	}
 	return out
@@ -564,12 +614,13 @@ type qterm struct {
 // short one.
 func (x *RelatedIndex) queryTerms(a *rdoc) []qterm {
 	n := float64(x.live)
-	q := make([]qterm, 0, len(a.terms))
-	for _, tt := range a.terms {
+	terms := x.terms.list(a.terms)
+	q := make([]qterm, 0, len(terms))
+	for _, tt := range terms {
 		q = append(q, qterm{tt.id, tt.tf * float32(math.Log(1+n/float64(x.df[tt.id]+1)))})
 	}
 	sort.Slice(q, func(i, j int) bool {
-		return q[i].w > q[j].w || q[i].w == q[j].w && x.words.strs[q[i].id] < x.words.strs[q[j].id]
+		return q[i].w > q[j].w || q[i].w == q[j].w && x.words.str(q[i].id) < x.words.str(q[j].id)
 	})
 	if len(q) > x.cfg.QueryTerms {
 		q = q[:x.cfg.QueryTerms]
@@ -584,15 +635,18 @@ func (x *RelatedIndex) queryTerms(a *rdoc) []qterm {
 }
 
 func (x *RelatedIndex) explain(a, d *rdoc, q []qterm, score float64) Explained {
-	e := Explained{Slug: d.slug, ID: d.id, Score: math.Round(score*1000) / 1000, SameSection: a.section == d.section}
-	for _, t := range a.tags {
-		if slices.Contains(d.tags, t) {
-			e.SharedTags = append(e.SharedTags, x.tagIDs.strs[t])
+	// Clones: the interned strings point into arrays that must not outlive
+	// their use in a response.
+	e := Explained{Slug: strings.Clone(x.slugs.str(d.slug)), ID: d.id, Score: math.Round(score*1000) / 1000, SameSection: a.section == d.section}
+	dtags := x.ints.list(d.tags)
+	for _, t := range x.ints.list(a.tags) {
+		if slices.Contains(dtags, t) {
+			e.SharedTags = append(e.SharedTags, strings.Clone(x.tagIDs.str(t)))
 		}
 	}
 	for _, qt := range q {
-		if d.tf(qt.id) > 0 && len(e.SharedTerms) < 5 {
-			e.SharedTerms = append(e.SharedTerms, x.words.strs[qt.id])
+		if x.tf(d, qt.id) > 0 && len(e.SharedTerms) < 5 {
+			e.SharedTerms = append(e.SharedTerms, strings.Clone(x.words.str(qt.id)))
 		}
 	}
 	return e
@@ -624,20 +678,10 @@ func nearDuplicate(a, b []int32, max float64) bool {
 func (x *RelatedIndex) MemoryEstimate() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	size := len(x.docs) * 160
-	for i := range x.docs {
-		d := &x.docs[i]
-		size += len(d.slug) + cap(d.terms)*8 + cap(d.title)*4 + cap(d.tags)*4
-	}
-	for _, p := range x.postings {
-		size += cap(p.list)*8 + 32
-	}
-	for _, t := range x.tagLists {
-		size += cap(t.list)*4 + 32
-	}
-	for _, w := range x.words.strs {
-		size += len(w) + 40
-	}
+	size := cap(x.docs)*int(unsafe.Sizeof(rdoc{})) + cap(x.bySlug)*4 + cap(x.df)*4 +
+		cap(x.postings)*int(unsafe.Sizeof(plist{})) + cap(x.tagLists)*int(unsafe.Sizeof(tlist{}))
+	size += x.ints.size() + x.terms.size() + x.plists.size() + x.tlists.size()
+	size += x.slugs.size() + x.words.size() + x.tagIDs.size() + x.sections.size()
 	return size
 }
 

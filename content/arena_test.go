@@ -1,0 +1,209 @@
+package content
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/bylinehq/byline/internal/synth"
+)
+
+// TestArenaMatchesSlices runs random pushes, deletions, frees and
+// compactions on an arena and on plain slices side by side: the lists
+// must never differ.
+func TestArenaMatchesSlices(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var a arena[int32]
+	spans := make([]span, 64)
+	model := make([][]int32, 64)
+	each := func(visit func(*span)) {
+		for i := range spans {
+			visit(&spans[i])
+		}
+	}
+	for step := range 200000 {
+		i := r.IntN(len(spans))
+		switch op := r.IntN(100); {
+		case op < 70:
+			v := int32(r.Int32())
+			a.push(&spans[i], v)
+			model[i] = append(model[i], v)
+		case op < 85 && len(model[i]) > 0:
+			k := r.IntN(len(model[i]))
+			a.del(&spans[i], k)
+			model[i] = slices.Delete(model[i], k, k+1)
+		case op < 88:
+			a.free(&spans[i])
+			model[i] = nil
+		case op < 90:
+			v := make([]int32, r.IntN(20))
+			for k := range v {
+				v[k] = int32(r.Int32())
+			}
+			a.free(&spans[i])
+			spans[i] = a.put(v)
+			model[i] = v
+		case op < 91:
+			a.compact(r.IntN(2) == 0, each)
+		}
+		if a.wasteful() {
+			a.compact(false, each)
+		}
+		if step%1000 == 0 || step == 199999 {
+			for k := range spans {
+				if got := a.list(spans[k]); !slices.Equal(got, model[k]) {
+					t.Fatalf("step %d: list %d is %v, want %v", step, k, got, model[k])
+				}
+			}
+		}
+	}
+	if a.compactions == 0 {
+		t.Fatal("the arena never compacted: the test checks nothing of compaction")
+	}
+	if len(a.buf) > 2*a.liveLen()+1<<12 {
+		t.Fatalf("arena holds %d elements for %d live: compaction does not keep it bounded", len(a.buf), a.liveLen())
+	}
+}
+
+// liveLen is the room the live lists take.
+func (a *arena[T]) liveLen() int { return len(a.buf) - a.garbage }
+
+// TestIndexStaysConsistent rewrites and removes stories until every arena
+// has compacted, then checks the index against what its stories say:
+// each kept word's posting list holds the story once, each tag's list
+// likewise, document frequencies match, and every slug finds its story.
+func TestIndexStaysConsistent(t *testing.T) {
+	arts := synth.Generate(synth.Defaults(2000))
+	doc := func(i int, a synth.Article) RelatedDoc {
+		p := a.Published
+		return RelatedDoc{ID: int64(i + 1), Slug: a.Slug, Section: a.Section, Tags: a.Tags, Published: &p, Title: a.Title, Text: a.Summary + " " + a.Body}
+	}
+	x := NewRelatedIndex(DefaultRankConfig())
+	var docs []RelatedDoc
+	for i, a := range arts {
+		docs = append(docs, doc(i, a))
+	}
+	x.PutAll(docs)
+	r := rand.New(rand.NewPCG(3, 4))
+	live := map[string]bool{}
+	for _, a := range arts {
+		live[a.Slug] = true
+	}
+	// Rewrites, removals and new stories (which grow the lists until they
+	// move): enough that every arena compacts on its own.
+	extra := 0
+	for round := 0; round < 30000 && (x.ints.compactions < 2 || x.terms.compactions < 2 || x.plists.compactions < 2 || x.tlists.compactions < 2); round++ {
+		i := r.IntN(len(arts))
+		o := arts[r.IntN(len(arts))]
+		d := doc(i, arts[i])
+		switch op := r.IntN(10); {
+		case op < 2:
+			x.Remove(d.Slug)
+			live[d.Slug] = false
+			continue
+		case op < 6:
+			extra++
+			d.ID, d.Slug = int64(len(arts)+extra), fmt.Sprintf("extra-%d", extra)
+		}
+		d.Title, d.Text, d.Tags = o.Title, o.Summary+" "+o.Body, o.Tags
+		x.Put(d)
+		live[d.Slug] = true
+	}
+	for name, n := range map[string]int{"ints": x.ints.compactions, "terms": x.terms.compactions, "plists": x.plists.compactions, "tlists": x.tlists.compactions} {
+		if n < 2 {
+			t.Errorf("arena %s compacted %d times: the test did not reach its incremental compaction", name, n)
+		}
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	df := make([]int32, len(x.df))
+	count := 0
+	for slug, want := range live {
+		n, ok := x.number(slug)
+		if ok != want {
+			t.Fatalf("%s: indexed %v, want %v", slug, ok, want)
+		}
+		if !ok {
+			continue
+		}
+		count++
+		d := &x.docs[n]
+		if got := x.slugs.str(d.slug); got != slug || !d.live {
+			t.Fatalf("story %d: slug %q live %v, want %q", n, got, d.live, slug)
+		}
+		for _, tt := range x.terms.list(d.terms) {
+			df[tt.id]++
+			hits := 0
+			for _, p := range x.plists.list(x.postings[tt.id].list) {
+				if p.doc == n {
+					hits++
+				}
+			}
+			if hits != 1 {
+				t.Fatalf("%s: in the postings of %q %d times", slug, x.words.str(tt.id), hits)
+			}
+		}
+		for _, tag := range x.ints.list(d.tags) {
+			if c := countOf(x.tlists.list(x.tagLists[tag].list), n); c != 1 {
+				t.Fatalf("%s: in tag %q's list %d times", slug, x.tagIDs.str(tag), c)
+			}
+		}
+	}
+	if count != x.live {
+		t.Fatalf("%d live stories, index counts %d", count, x.live)
+	}
+	if !slices.Equal(df, x.df) {
+		t.Fatal("document frequencies differ from the stories' kept words")
+	}
+	for id := range x.postings {
+		if l := x.plists.list(x.postings[id].list); len(l) != int(df[id]) {
+			t.Fatalf("word %q: %d postings, %d stories keep it", x.words.str(int32(id)), len(l), df[id])
+		}
+	}
+	if got := x.Rank(arts[0].Slug, 5, time.Now()); live[arts[0].Slug] && got == nil {
+		t.Fatal("a live story ranks nothing")
+	}
+}
+
+func countOf(l []int32, v int32) int {
+	c := 0
+	for _, x := range l {
+		if x == v {
+			c++
+		}
+	}
+	return c
+}
+
+// TestInternCollisions forces every string onto one hash: lookups must
+// still tell them apart.
+func TestInternCollisions(t *testing.T) {
+	in := newIntern()
+	words := []string{"copper", "coal", "", "gold", "copper-2"}
+	ids := make([]int32, len(words))
+	for i, w := range words {
+		ids[i] = in.id(w)
+		// Move it under one shared hash, as a collision would put it.
+		if i > 0 {
+			for h, id := range in.ids {
+				if id == ids[i] {
+					delete(in.ids, h)
+					in.more[w] = id
+				}
+			}
+		}
+	}
+	for i, w := range words {
+		if id, ok := in.lookup(w); !ok || id != ids[i] || in.str(id) != w {
+			t.Errorf("%q: id %d %v (string %q), want %d", w, id, ok, in.str(id), ids[i])
+		}
+		if id := in.id(w); id != ids[i] {
+			t.Errorf("%q interned again as %d, want %d", w, id, ids[i])
+		}
+	}
+	if _, ok := in.lookup("silver"); ok {
+		t.Error("an unknown string is found")
+	}
+}
