@@ -103,7 +103,7 @@ func (c *Cache) stampRedis(ctx context.Context, tags []string, logID int64) (err
 		pipe.Set(rc, c.key("inv:", t), v, stampTTL)
 	}
 	if logID > 0 {
-		pipe.Set(rc, c.key("loglast"), logID, 0)
+		pipe.Set(rc, c.logDoneKey(logID), 1, logDoneTTL)
 	}
 	_, err = pipe.Exec(rc)
 	return c.done(err)
@@ -306,8 +306,9 @@ func (c *Cache) resync(ctx context.Context) {
 	c.log.Info("cache: invalidation channel live", "replica", c.replica)
 }
 
-// stampMissed stamps "all" in Redis when the log has writes Redis never
-// heard of (made while it was down, or by a CLI without --redis).
+// stampMissed stamps "all" in Redis when the log's newest write was never
+// stamped there (made while Redis was down, by a CLI without --redis, or
+// lost with Redis's data).
 func (c *Cache) stampMissed(ctx context.Context) {
 	if c.o.Log == nil {
 		return
@@ -317,14 +318,50 @@ func (c *Cache) stampMissed(ctx context.Context) {
 		return
 	}
 	rc, cancel := c.rctx(ctx)
-	known, err := c.rdb.Get(rc, c.key("loglast")).Int64()
+	n, err := c.rdb.Exists(rc, c.logDoneKey(last)).Result()
 	cancel()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return
-	}
-	if known < last {
+	if c.done(err) == nil && n == 0 {
 		_ = c.stampRedis(ctx, []string{content.TagAll}, last)
 	}
+}
+
+// logDoneTTL is how long Redis remembers that a logged write was stamped:
+// far longer than a poll takes to see it. Past it, a write the poller has
+// not seen yet (a database away that long) is stamped again, which costs
+// misses, never a stale answer.
+const logDoneTTL = 24 * time.Hour
+
+// logDoneKey marks a logged write as stamped in Redis. A mark per write,
+// not a high-water mark: a writer that dies with its stamp pending leaves
+// its write unmarked even when later writes are marked, and the poller
+// stamps it for it.
+func (c *Cache) logDoneKey(logID int64) string {
+	return c.key("logdone:", strconv.FormatInt(logID, 10))
+}
+
+// unstamped is those of rows no writer has marked as stamped in Redis:
+// all of them when Redis cannot say (stamping them then waits in c.pend).
+func (c *Cache) unstamped(ctx context.Context, rows []content.Invalidation) []content.Invalidation {
+	if !c.redisOK(ctx) {
+		return rows
+	}
+	rc, cancel := c.rctx(ctx)
+	defer cancel()
+	pipe := c.rdb.Pipeline()
+	marks := make([]*redis.IntCmd, len(rows))
+	for i, inv := range rows {
+		marks[i] = pipe.Exists(rc, c.logDoneKey(inv.ID))
+	}
+	if _, err := pipe.Exec(rc); c.done(err) != nil {
+		return rows
+	}
+	var out []content.Invalidation
+	for i, inv := range rows {
+		if marks[i].Val() == 0 {
+			out = append(out, inv)
+		}
+	}
+	return out
 }
 
 func (c *Cache) onMessage(ctx context.Context, m *redis.Message) {
@@ -392,19 +429,12 @@ func (c *Cache) pollOnce(ctx context.Context) {
 	if len(rows) == 0 {
 		return
 	}
-	var known int64 = -1
-	if c.redisOK(ctx) {
-		rc, cancel := c.rctx(ctx)
-		v, err := c.rdb.Get(rc, c.key("loglast")).Int64()
-		cancel()
-		if c.done(err) == nil || errors.Is(err, redis.Nil) {
-			known = v
-		}
-	}
 	for _, inv := range rows {
 		c.applyRemote(ctx, inv)
-		if known >= 0 && inv.ID > known {
-			// Nobody stamped this write in Redis: do it for them.
+	}
+	if c.rdb != nil {
+		for _, inv := range c.unstamped(ctx, rows) {
+			// Its writer did not stamp it in Redis: do it for them.
 			_ = c.stampRedis(ctx, inv.Tags, inv.ID) // on failure it waits in c.pend
 		}
 	}
