@@ -307,6 +307,14 @@ func (f *filled) writeTo(w http.ResponseWriter) {
 // answer in L1 and L2.
 func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, nk, fk string) *filled {
 	ctx := r.Context()
+	// A request that missed just before another flight for this key ended
+	// starts a flight of its own, which would compute the answer again
+	// (and take over this replica's own lease, not yet released).
+	if c.l1Enabled() {
+		if it := c.l1.get(nk); it != nil && c.st.validEntry(it.e) && it.e.freshness(time.Now()) == fresh {
+			return &filled{e: it.e}
+		}
+	}
 	localStart := c.st.start()
 	if c.redisOK(ctx) {
 		e, held := c.awaitLease(ctx, nk)

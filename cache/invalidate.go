@@ -29,18 +29,54 @@ var errRedisUnavailable = errors.New("cache: redis unavailable")
 
 // Invalidate is called after a write commits. It drops the stale entries
 // here at once, stamps the tags in Redis, and tells every other replica,
-// returning when all have acknowledged (or AckTimeout has passed). It never
-// fails: a cache problem must not fail the write that already committed.
+// returning when all have acknowledged. When that cannot be confirmed (the
+// stamp or the message did not get through, a replica did not answer), it
+// returns only after every replica's log poll has had time to see the
+// write: a write is slower during a Redis fault, so that once it returns no
+// replica serves the old answer. It never fails: a cache problem must not
+// fail the write that already committed.
 func (c *Cache) Invalidate(ctx context.Context, inv content.Invalidation) {
-	c.applyLocal(inv)
 	if c.rdb == nil {
+		c.applyLocal(inv)
 		return
 	}
-	if err := c.stampRedis(ctx, inv.Tags, inv.ID); err != nil {
+	err := c.applyAndStamp(ctx, inv, func() { c.applyLocal(inv) })
+	if err != nil {
 		c.log.Warn("cache: stamp invalidation in Redis; retrying", "err", err, "log_id", inv.ID)
+	}
+	if err != nil || !c.broadcast(ctx, inv) {
+		c.awaitPolls(ctx)
+	}
+}
+
+// applyAndStamp runs apply (the write applied here) and then stamps its
+// tags in Redis. From before apply until the stamp lands the tags are
+// pending: otherwise a read in between finds this replica's copy dropped,
+// fetches the old entry from Redis (whose stamp has not landed yet) and
+// keeps it in L1 as if it were read after the write.
+func (c *Cache) applyAndStamp(ctx context.Context, inv content.Invalidation, apply func()) error {
+	gen := c.pend.add(inv.Tags)
+	apply()
+	if err := c.stampRedis(ctx, inv.Tags, inv.ID); err != nil {
+		return err // the tags stay pending and are retried
+	}
+	c.pend.landed(inv.Tags, gen)
+	return nil
+}
+
+// awaitPolls waits until every replica's invalidation-log poller has run
+// at least once more: a poll every PollEvery, and half as long again for
+// the poll itself. Without a log there is nothing to wait for.
+func (c *Cache) awaitPolls(ctx context.Context) {
+	if c.o.Log == nil {
 		return
 	}
-	c.broadcast(ctx, inv)
+	t := time.NewTimer(c.o.PollEvery + c.o.PollEvery/2)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // applyRemote applies another process's write: derived state first, then
@@ -110,14 +146,14 @@ func (c *Cache) stampRedis(ctx context.Context, tags []string, logID int64) (err
 }
 
 // broadcast publishes the invalidation and waits for the live replicas'
-// acknowledgements.
-func (c *Cache) broadcast(ctx context.Context, inv content.Invalidation) {
+// acknowledgements; false when it could not confirm them all.
+func (c *Cache) broadcast(ctx context.Context, inv content.Invalidation) bool {
 	start := time.Now()
 	rc, cancel := context.WithTimeout(context.WithoutCancel(ctx), 4*c.o.RedisTimeout)
 	peers, err := c.livePeers(rc)
 	cancel()
 	if c.done(err) != nil {
-		return
+		return false
 	}
 	nonce := strconv.FormatInt(time.Now().UnixNano(), 36) + c.replica
 	acks := make(chan string, len(peers)+1)
@@ -134,7 +170,7 @@ func (c *Cache) broadcast(ctx context.Context, inv content.Invalidation) {
 		// channel is down): listen for this write's acks on our own.
 		stop, err := c.listenAcks(ctx)
 		if err != nil {
-			return
+			return false
 		}
 		defer stop()
 	}
@@ -143,7 +179,7 @@ func (c *Cache) broadcast(ctx context.Context, inv content.Invalidation) {
 	err = c.rdb.Publish(rc, c.key("inv"), msg).Err()
 	cancel()
 	if c.done(err) != nil {
-		return
+		return false
 	}
 	waiting := map[string]bool{}
 	for _, p := range peers {
@@ -157,13 +193,14 @@ func (c *Cache) broadcast(ctx context.Context, inv content.Invalidation) {
 			delete(waiting, id)
 		case <-timeout.C:
 			c.log.Warn("cache: replicas did not acknowledge an invalidation in time", "missing", len(waiting), "log_id", inv.ID)
-			return
+			return false
 		}
 	}
 	if !inv.At.IsZero() {
 		c.m.invalidation.WithLabelValues("acknowledged").Observe(time.Since(inv.At).Seconds())
 	}
 	c.log.Debug("cache: invalidation acknowledged", "replicas", len(peers), "took", time.Since(start))
+	return true
 }
 
 // listenAcks subscribes to acknowledgements until stop is called.
@@ -429,14 +466,21 @@ func (c *Cache) pollOnce(ctx context.Context) {
 	if len(rows) == 0 {
 		return
 	}
-	for _, inv := range rows {
-		c.applyRemote(ctx, inv)
-	}
+	var unstamped map[int64]bool
 	if c.rdb != nil {
+		unstamped = map[int64]bool{}
 		for _, inv := range c.unstamped(ctx, rows) {
-			// Its writer did not stamp it in Redis: do it for them.
-			_ = c.stampRedis(ctx, inv.Tags, inv.ID) // on failure it waits in c.pend
+			unstamped[inv.ID] = true
 		}
+	}
+	for _, inv := range rows {
+		if !unstamped[inv.ID] {
+			c.applyRemote(ctx, inv)
+			continue
+		}
+		// Its writer did not stamp it in Redis: do it for them, the same
+		// way the writer would have (on failure it waits in c.pend).
+		_ = c.applyAndStamp(ctx, inv, func() { c.applyRemote(ctx, inv) })
 	}
 	c.mu.Lock()
 	c.logSeen = rows[len(rows)-1].ID

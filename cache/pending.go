@@ -22,7 +22,9 @@ type pending struct {
 	any  atomic.Bool // tags is not empty: the read path's lock-free check
 }
 
-func (p *pending) add(tags []string) {
+// add makes tags wait, returning the generation landed takes to let go of
+// them.
+func (p *pending) add(tags []string) uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.tags == nil {
@@ -33,6 +35,7 @@ func (p *pending) add(tags []string) {
 		p.tags[t] = p.gen
 	}
 	p.any.Store(true)
+	return p.gen
 }
 
 // anyOf says whether any of tags still waits for its stamp.

@@ -40,3 +40,38 @@ func TestStampThatMissedRedisIsRetried(t *testing.T) {
 		t.Fatalf("another replica served version %d (%s) after the stamp landed", got.version, got.xcache)
 	}
 }
+
+// TestWriterKeepsNoOldEntry: the writer drops its own copy at once, but its
+// stamp takes a moment to reach Redis (here: Redis holds writes for 150 ms,
+// less than the timeout, so the stamp does land). A read on the writer in
+// that moment must not fetch the old entry from Redis and keep it: once the
+// write has returned, the writer serves the new version.
+func TestWriterKeepsNoOldEntry(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	rdb := client(t, []string{srv.Addr})
+	prefix := testenv.RandomName("wk") + ":"
+	o := newOrigin()
+	writer := newReplica(t, o, rdb, prefix)
+	writer.get(t, "a")
+	waitFor(t, "the entry in Redis", func() bool {
+		return newReplica(t, o, rdb, prefix).get(t, "a").xcache == "HIT"
+	})
+
+	pauseAll(t, []*testenv.RedisServer{srv}, 150*time.Millisecond, "WRITE")
+	done := make(chan struct{})
+	go func() { o.write(writer.c, "a", 1); close(done) }()
+	reads := 0
+	for waiting := true; waiting; reads++ {
+		select {
+		case <-done:
+			waiting = false
+		default:
+			writer.get(t, "a") // what it answers while the write is under way may be either
+		}
+	}
+	for i := 0; i < 3; i++ {
+		if got := writer.get(t, "a"); got.version != 1 {
+			t.Fatalf("after the write returned, the writer served version %d (%s); %d reads during it", got.version, got.xcache, reads)
+		}
+	}
+}

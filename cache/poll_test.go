@@ -85,3 +85,43 @@ func TestPollerStampsAWriteItsWriterDidNot(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteDuringAFaultReturnsOnceReplicasKnow: the writer cannot reach
+// Redis, but another replica's subscription is still live, so nothing
+// tells it to drop its copy but the database's log. The write must not
+// return before that replica's poller has seen it: once it returns, the
+// other replica serves the new version.
+func TestWriteDuringAFaultReturnsOnceReplicasKnow(t *testing.T) {
+	shared := testenv.StartRedis(t)
+	prefix := testenv.RandomName("wf") + ":"
+	o := newOrigin()
+	log := &memLog{}
+	const poll = 200 * time.Millisecond
+	withLog := func(opts *Options) { opts.Log, opts.PollEvery = log, poll }
+	reader := newReplicaWith(t, o, client(t, []string{shared.Addr}), prefix, withLog)
+	// The writer's Redis goes away after it has subscribed: its calls fail,
+	// the reader's do not.
+	lost := testenv.StartRedis(t)
+	writer := newReplicaWith(t, o, client(t, []string{lost.Addr}), prefix, withLog)
+	lost.Stop()
+	reader.get(t, "a")
+	if got := reader.get(t, "a"); got.xcache != "HIT" {
+		t.Fatalf("warm-up: %s", got.xcache)
+	}
+
+	o.mu.Lock()
+	o.version["a"]++
+	o.mu.Unlock()
+	inv := content.Invalidation{ID: 1, Tags: []string{"Article:a"}, At: time.Now()}
+	log.append(inv) // committed
+	start := time.Now()
+	writer.c.Invalidate(context.Background(), inv)
+	took := time.Since(start)
+	if got := reader.get(t, "a"); got.version != 1 {
+		t.Fatalf("the write returned after %s, and another replica still served version %d (%s)", took, got.version, got.xcache)
+	}
+	if took > 3*time.Second {
+		t.Fatalf("the write took %s: the wait for the replicas' polls should be bounded", took)
+	}
+	t.Logf("write returned after %s", took.Round(time.Millisecond))
+}
