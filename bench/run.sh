@@ -30,7 +30,9 @@ PORT=18080
 BARE_PORT=18081
 mkdir -p "$OUT" bin
 RES="$OUT/results.tsv"
+SRV="$OUT/server.tsv" # the gateway's own request durations, per hit run
 : > "$RES"
+: > "$SRV"
 go build -o bin/byline ./cmd/byline
 go build -o bin/bare ./bench/bare
 go build -o bin/bylinegen ./cmd/bylinegen
@@ -126,7 +128,31 @@ hit_run() {
   if [ "$WARM" != 0 ]; then # steady state: the heap at its working size, not a fresh process faulting in new memory
     ACCEPT_ENCODING="$ae" BODY_FILE="$OUT/article_page.req.json" "${WRK[@]}" -c"$CONNS" -d"$WARM" -s bench/post.lua "http://127.0.0.1:$PORT/graphql" >/dev/null
   fi
-  run "$name" $PORT post.lua "$ae"; stop
+  curl -sf "http://127.0.0.1:$PORT/metrics" > "$OUT/metrics-before.txt"
+  run "$name" $PORT post.lua "$ae"
+  curl -sf "http://127.0.0.1:$PORT/metrics" > "$OUT/metrics-after.txt"
+  server_side "$name"; stop
+}
+
+# server_side NAME: the gateway's own time per request during the run (its
+# request-duration histogram, from the handler's start to its last write),
+# next to wrk's: what is left of wrk's latency is waiting in line behind
+# the other connections on one core, and the machine's own stalls.
+server_side() {
+  python3 - "$1" "$OUT/metrics-before.txt" "$OUT/metrics-after.txt" <<'PY' | tee -a "$SRV"
+import re, sys
+def buckets(path):
+    out = {}
+    for line in open(path):
+        m = re.match(r'byline_http_request_duration_seconds_bucket\{route="graphql",le="([^"]+)"\} (\S+)', line)
+        if m:
+            out[m.group(1)] = float(m.group(2))
+    return out
+b, a = buckets(sys.argv[2]), buckets(sys.argv[3])
+d = {k: a[k] - b.get(k, 0) for k in a}
+n = d.get("+Inf", 0) or 1
+print(f"{sys.argv[1]}\t{n:.0f}\t{100*d['0.0005']/n:.3f}\t{100*d['0.001']/n:.3f}\t{100*d['0.0025']/n:.3f}")
+PY
 }
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), corpus $CORPUS, -c$CONNS -d$DUR, $ROUNDS rounds, warm-up $WARM, $MODE"
@@ -152,7 +178,7 @@ if [ "${ONLY:-}" != hit ]; then
 fi
 
 # Medians per row (latencies in ms), then the ratios that matter.
-python3 - "$RES" <<'PY'
+python3 - "$RES" "$SRV" <<'PY'
 import sys, statistics
 def ms(v):
     for unit, f in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
@@ -174,4 +200,14 @@ for name, rs in rows.items():
 for a, b in (("byline-hit", "bare"), ("byline-hit", "bare-prod"), ("byline-hit-gzip", "bare-gzip")):
     if a in med and b in med:
         print(f"ratio {a}/{b}: {med[a][0] / med[b][0]:.3f}")
+srv = {}
+for line in open(sys.argv[2]):
+    name, n, le05, le1, le25 = line.split("\t")
+    srv.setdefault(name, []).append((float(le05), float(le1), float(le25)))
+if srv:
+    print("\ngateway's own time per request (its histogram, handler start to last write): median % of requests within")
+    print("name\truns\t0.5 ms\t1 ms\t2.5 ms")
+    for name, rs in srv.items():
+        m = [statistics.median(x[i] for x in rs) for i in range(3)]
+        print(f"{name}\t{len(rs)}\t{m[0]:.3f}\t{m[1]:.3f}\t{m[2]:.3f}")
 PY
