@@ -76,16 +76,9 @@ func (a *arena[T]) liveLen() int { return len(a.buf) - a.garbage }
 // likewise, document frequencies match, and every slug finds its story.
 func TestIndexStaysConsistent(t *testing.T) {
 	arts := synth.Generate(synth.Defaults(2000))
-	doc := func(i int, a synth.Article) RelatedDoc {
-		p := a.Published
-		return RelatedDoc{ID: int64(i + 1), Slug: a.Slug, Section: a.Section, Tags: a.Tags, Published: &p, Title: a.Title, Text: a.Summary + " " + a.Body}
-	}
+	doc := SynthDoc
 	x := NewRelatedIndex(DefaultRankConfig())
-	var docs []RelatedDoc
-	for i, a := range arts {
-		docs = append(docs, doc(i, a))
-	}
-	x.PutAll(docs)
+	x.PutAll(SynthDocs(arts))
 	r := rand.New(rand.NewPCG(3, 4))
 	live := map[string]bool{}
 	for _, a := range arts {
@@ -213,16 +206,9 @@ func TestInternCollisions(t *testing.T) {
 // under the read lock, and what it returns shares nothing with them.
 func TestIndexUnderConcurrentWrites(t *testing.T) {
 	arts := synth.Generate(synth.Defaults(600))
-	doc := func(i int, a synth.Article) RelatedDoc {
-		p := a.Published
-		return RelatedDoc{ID: int64(i + 1), Slug: a.Slug, Section: a.Section, Tags: a.Tags, Published: &p, Title: a.Title, Text: a.Summary + " " + a.Body}
-	}
+	doc := SynthDoc
 	x := NewRelatedIndex(DefaultRankConfig())
-	var docs []RelatedDoc
-	for i, a := range arts {
-		docs = append(docs, doc(i, a))
-	}
-	x.PutAll(docs)
+	x.PutAll(SynthDocs(arts))
 	now := time.Now()
 	got := x.Rank(arts[1].Slug, 5, now)
 	if len(got) == 0 {

@@ -17,12 +17,7 @@ func BenchmarkRank(b *testing.B) {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
 			arts := synth.Generate(synth.Defaults(n))
 			idx := content.NewRelatedIndex(content.DefaultRankConfig())
-			docs := make([]content.RelatedDoc, len(arts))
-			for i, a := range arts {
-				p := a.Published
-				docs[i] = content.RelatedDoc{ID: int64(i + 1), Slug: a.Slug, Section: a.Section, Tags: a.Tags, Published: &p, Title: a.Title, Text: a.Summary + " " + a.Body}
-			}
-			idx.PutAll(docs)
+			idx.PutAll(content.SynthDocs(arts))
 			now := arts[len(arts)-1].Published.Add(time.Hour)
 			b.ReportAllocs()
 			b.ResetTimer()

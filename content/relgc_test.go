@@ -56,11 +56,6 @@ func gcSample() gcStats {
 func buildIndex(n int) *content.RelatedIndex {
 	arts := synth.Generate(synth.Defaults(n))
 	idx := content.NewRelatedIndex(content.DefaultRankConfig())
-	docs := make([]content.RelatedDoc, len(arts))
-	for i, a := range arts {
-		p := a.Published
-		docs[i] = content.RelatedDoc{ID: int64(i + 1), Slug: a.Slug, Section: a.Section, Tags: a.Tags, Published: &p, Title: a.Title, Text: a.Summary + " " + a.Body}
-	}
-	idx.PutAll(docs)
+	idx.PutAll(content.SynthDocs(arts))
 	return idx
 }

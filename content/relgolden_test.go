@@ -22,10 +22,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // -update ./content) and shows in its diff.
 func TestRankGolden(t *testing.T) {
 	arts := synth.Generate(synth.Defaults(3000))
-	doc := func(i int, a synth.Article) content.RelatedDoc {
-		p := a.Published
-		return content.RelatedDoc{ID: int64(i + 1), Slug: a.Slug, Section: a.Section, Tags: a.Tags, Published: &p, Title: a.Title, Text: a.Summary + " " + a.Body}
-	}
+	doc := content.SynthDoc
 	idx := content.NewRelatedIndex(content.DefaultRankConfig())
 	docs := make([]content.RelatedDoc, 0, len(arts))
 	for i, a := range arts[:2500] {
