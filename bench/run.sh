@@ -13,8 +13,9 @@
 #      (an article of it), PIN=1 to put the server on core 1 and wrk (one
 #      thread) on core 0, ONLY=hit for the interleaved rounds alone,
 #      GATEWAY_ENV for Byline's environment (GOGC, GOMEMLIMIT), WARM (default
-#      10s; 0 = none) to load each gateway unmeasured first: a production
-#      gateway is measured in its steady state, not its first seconds.
+#      10s; 0 = none) to load each server unmeasured first: a production
+#      gateway is measured in its steady state, not its first seconds, and
+#      the yardstick after the same load, so both see the machine alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
@@ -118,16 +119,24 @@ bare_run() {
   "${SERVER[@]}" bin/bare --addr "127.0.0.1:$BARE_PORT" "$@" &
   pid=$!
   for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$BARE_PORT/" && break; sleep 0.05; done
+  # Loaded as long as a gateway is before its run: the machine's state
+  # after 10 s of full load (a host may throttle a busy VM) is the same
+  # for both sides of a ratio.
+  warm "$BARE_PORT" "$ae"
   run "$name" $BARE_PORT "$script" "$ae"; stop
+}
+# warm PORT ACCEPT_ENCODING: WARM of unmeasured load.
+warm() {
+  if [ "$WARM" != 0 ]; then
+    ACCEPT_ENCODING="$2" BODY_FILE="$OUT/article_page.req.json" "${WRK[@]}" -c"$CONNS" -d"$WARM" -s bench/post.lua "http://127.0.0.1:$1/graphql" >/dev/null
+  fi
 }
 # hit_run NAME ACCEPT_ENCODING FLAGS…: a fresh gateway, warmed once, loaded.
 hit_run() {
   local name=$1 ae=$2; shift 2
   start_byline "$name" "$@"
   curl -sf -o /dev/null -H "Accept-Encoding: $ae" -H 'Content-Type: application/json' --data-binary @"$OUT/article_page.req.json" "http://127.0.0.1:$PORT/graphql"
-  if [ "$WARM" != 0 ]; then # steady state: the heap at its working size, not a fresh process faulting in new memory
-    ACCEPT_ENCODING="$ae" BODY_FILE="$OUT/article_page.req.json" "${WRK[@]}" -c"$CONNS" -d"$WARM" -s bench/post.lua "http://127.0.0.1:$PORT/graphql" >/dev/null
-  fi
+  warm "$PORT" "$ae" # steady state: the heap at its working size, not a fresh process faulting in new memory
   curl -sf "http://127.0.0.1:$PORT/metrics" > "$OUT/metrics-before.txt"
   run "$name" $PORT post.lua "$ae"
   curl -sf "http://127.0.0.1:$PORT/metrics" > "$OUT/metrics-after.txt"
