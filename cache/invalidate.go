@@ -55,7 +55,7 @@ func (c *Cache) Invalidate(ctx context.Context, inv content.Invalidation) {
 // fetches the old entry from Redis (whose stamp has not landed yet) and
 // keeps it in L1 as if it were read after the write.
 func (c *Cache) applyAndStamp(ctx context.Context, inv content.Invalidation, apply func()) error {
-	gen := c.pend.add(inv.Tags)
+	gen := c.pend.add(inv.Tags, false)
 	apply()
 	if err := c.stampRedis(ctx, inv.Tags, inv.ID); err != nil {
 		return err // the tags stay pending and are retried
@@ -122,7 +122,7 @@ func (c *Cache) applyLocal(inv content.Invalidation) bool {
 func (c *Cache) stampRedis(ctx context.Context, tags []string, logID int64) (err error) {
 	defer func() {
 		if err != nil {
-			c.pend.add(tags)
+			c.pend.add(tags, true)
 		}
 	}()
 	if !c.redisOK(ctx) {
@@ -376,11 +376,19 @@ func (c *Cache) logDoneKey(logID int64) string {
 	return c.key("logdone:", strconv.FormatInt(logID, 10))
 }
 
-// unstamped is those of rows no writer has marked as stamped in Redis:
-// all of them when Redis cannot say (stamping them then waits in c.pend).
-func (c *Cache) unstamped(ctx context.Context, rows []content.Invalidation) []content.Invalidation {
+// unstamped says, row by row, which no writer has marked as stamped in
+// Redis: every one when Redis cannot say (stamping them then waits in
+// c.pend), none without Redis.
+func (c *Cache) unstamped(ctx context.Context, rows []content.Invalidation) []bool {
+	out := make([]bool, len(rows))
+	if c.rdb == nil {
+		return out
+	}
+	for i := range out {
+		out[i] = true
+	}
 	if !c.redisOK(ctx) {
-		return rows
+		return out
 	}
 	rc, cancel := c.rctx(ctx)
 	defer cancel()
@@ -390,13 +398,10 @@ func (c *Cache) unstamped(ctx context.Context, rows []content.Invalidation) []co
 		marks[i] = pipe.Exists(rc, c.logDoneKey(inv.ID))
 	}
 	if _, err := pipe.Exec(rc); c.done(err) != nil {
-		return rows
+		return out
 	}
-	var out []content.Invalidation
-	for i, inv := range rows {
-		if marks[i].Val() == 0 {
-			out = append(out, inv)
-		}
+	for i := range rows {
+		out[i] = marks[i].Val() == 0
 	}
 	return out
 }
@@ -466,15 +471,9 @@ func (c *Cache) pollOnce(ctx context.Context) {
 	if len(rows) == 0 {
 		return
 	}
-	var unstamped map[int64]bool
-	if c.rdb != nil {
-		unstamped = map[int64]bool{}
-		for _, inv := range c.unstamped(ctx, rows) {
-			unstamped[inv.ID] = true
-		}
-	}
-	for _, inv := range rows {
-		if !unstamped[inv.ID] {
+	unstamped := c.unstamped(ctx, rows)
+	for i, inv := range rows {
+		if !unstamped[i] {
 			c.applyRemote(ctx, inv)
 			continue
 		}

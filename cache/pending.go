@@ -9,30 +9,37 @@ import (
 	"github.com/bylinehq/byline/internal/tick"
 )
 
-// pending holds the tags whose Redis stamp did not land. A write whose tags
-// could not be stamped (Redis down, the breaker open, the tag's Cluster node
-// away) must not be forgotten: an entry computed before it may sit in
-// Redis, on a node that stayed up, and would pass the stamp check as fresh
-// once Redis answers again. Until the stamps land, this replica trusts no
-// Redis entry carrying one of those tags, and stampPending retries them.
+// pending holds the tags whose Redis stamp has not landed: on its way
+// (a write between dropping its copy here and stamping Redis), or failed.
+// A write whose tags could not be stamped (Redis down, the breaker open, the
+// tag's Cluster node away) must not be forgotten: an entry computed before
+// it may sit in Redis, on a node that stayed up, and would pass the stamp
+// check as fresh once Redis answers again. Until the stamps land, this
+// replica trusts no Redis entry carrying one of those tags, and
+// stampPending retries the failed ones; a stamp on its way is its writer's.
 type pending struct {
 	mu   sync.Mutex
-	tags map[string]uint64 // tag → the generation it was added in
+	tags map[string]pend
 	gen  uint64
 	any  atomic.Bool // tags is not empty: the read path's lock-free check
 }
 
+type pend struct {
+	gen   uint64 // the generation the tag was added in
+	retry bool   // its stamp failed: stampPending's to retry
+}
+
 // add makes tags wait, returning the generation landed takes to let go of
-// them.
-func (p *pending) add(tags []string) uint64 {
+// them; retry hands them to stampPending.
+func (p *pending) add(tags []string, retry bool) uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.tags == nil {
-		p.tags = map[string]uint64{}
+		p.tags = map[string]pend{}
 	}
 	p.gen++
 	for _, t := range tags {
-		p.tags[t] = p.gen
+		p.tags[t] = pend{p.gen, retry || p.tags[t].retry}
 	}
 	p.any.Store(true)
 	return p.gen
@@ -53,13 +60,16 @@ func (p *pending) anyOf(tags []string) bool {
 	return false
 }
 
-// snapshot is every waiting tag and the generation they were taken at.
-func (p *pending) snapshot() ([]string, uint64) {
+// failed is every tag whose stamp failed, and the generation they were
+// taken at.
+func (p *pending) failed() ([]string, uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	tags := make([]string, 0, len(p.tags))
-	for t := range p.tags {
-		tags = append(tags, t)
+	var tags []string
+	for t, w := range p.tags {
+		if w.retry {
+			tags = append(tags, t)
+		}
 	}
 	return tags, p.gen
 }
@@ -70,7 +80,7 @@ func (p *pending) landed(tags []string, gen uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, t := range tags {
-		if p.tags[t] <= gen {
+		if p.tags[t].gen <= gen {
 			delete(p.tags, t)
 		}
 	}
@@ -86,7 +96,10 @@ func (c *Cache) stampPending(ctx context.Context) {
 		if !c.pend.any.Load() {
 			return
 		}
-		tags, gen := c.pend.snapshot()
+		tags, gen := c.pend.failed()
+		if len(tags) == 0 {
+			return // only stamps on their way, which their writers make
+		}
 		if c.stampRedis(ctx, tags, 0) != nil {
 			return // still pending (stampRedis re-added them)
 		}

@@ -61,7 +61,7 @@ func TestPollerStampsAWriteItsWriterDidNot(t *testing.T) {
 			// Its own poll runs only when the test calls it.
 			poller := newReplicaWith(t, o, rdb, prefix, func(opts *Options) { opts.Log, opts.PollEvery = log, time.Hour })
 			poller.get(t, "a")
-			waitFor(t, "the entry in Redis", func() bool { return newReplica(t, o, rdb, prefix).get(t, "a").xcache == "HIT" })
+			storedInRedis(t, o, rdb, prefix, "a")
 
 			// The dying writer: its commit is logged, nothing reaches Redis.
 			o.mu.Lock()

@@ -115,8 +115,11 @@ func newIntern() intern {
 	return intern{seed: maphash.MakeSeed(), ids: map[uint64]int32{}, more: map[string]int32{}}
 }
 
-func (in *intern) lookup(s string) (int32, bool) {
-	if id, ok := in.ids[maphash.String(in.seed, s)]; ok && in.str(id) == s {
+func (in *intern) lookup(s string) (int32, bool) { return in.find(maphash.String(in.seed, s), s) }
+
+// find is lookup for s's hash h.
+func (in *intern) find(h uint64, s string) (int32, bool) {
+	if id, ok := in.ids[h]; ok && in.str(id) == s {
 		return id, true
 	}
 	id, ok := in.more[s]
@@ -124,23 +127,19 @@ func (in *intern) lookup(s string) (int32, bool) {
 }
 
 func (in *intern) id(s string) int32 {
-	if id, ok := in.lookup(s); ok {
+	h := maphash.String(in.seed, s)
+	if id, ok := in.find(h, s); ok {
 		return id
 	}
 	id := int32(len(in.refs))
 	in.refs = append(in.refs, struct{ off, n uint32 }{uint32(len(in.buf)), uint32(len(s))})
 	in.buf = append(in.buf, s...)
-	if h := maphash.String(in.seed, s); in.hasHash(h) {
+	if _, taken := in.ids[h]; taken {
 		in.more[s] = id
 	} else {
 		in.ids[h] = id
 	}
 	return id
-}
-
-func (in *intern) hasHash(h uint64) bool {
-	_, ok := in.ids[h]
-	return ok
 }
 
 // str is id's string, without copying: it points into buf, whose bytes
@@ -154,9 +153,6 @@ func (in *intern) str(id int32) string {
 	}
 	return unsafe.String(&in.buf[r.off], r.n)
 }
-
-// len is how many strings are interned.
-func (in *intern) len() int { return len(in.refs) }
 
 // size is the memory in bytes, for estimates.
 func (in *intern) size() int { return cap(in.buf) + cap(in.refs)*8 + len(in.ids)*16 }

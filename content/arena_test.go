@@ -6,8 +6,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/bylinehq/byline/internal/synth"
 )
 
 // TestArenaMatchesSlices runs random pushes, deletions, frees and
@@ -75,10 +73,8 @@ func (a *arena[T]) liveLen() int { return len(a.buf) - a.garbage }
 // each kept word's posting list holds the story once, each tag's list
 // likewise, document frequencies match, and every slug finds its story.
 func TestIndexStaysConsistent(t *testing.T) {
-	arts := synth.Generate(synth.Defaults(2000))
+	x, arts := SynthIndex(2000)
 	doc := SynthDoc
-	x := NewRelatedIndex(DefaultRankConfig())
-	x.PutAll(SynthDocs(arts))
 	r := rand.New(rand.NewPCG(3, 4))
 	live := map[string]bool{}
 	for _, a := range arts {
@@ -205,10 +201,8 @@ func TestInternCollisions(t *testing.T) {
 // removes and compacts (run with -race): a ranking reads the arenas only
 // under the read lock, and what it returns shares nothing with them.
 func TestIndexUnderConcurrentWrites(t *testing.T) {
-	arts := synth.Generate(synth.Defaults(600))
+	x, arts := SynthIndex(600)
 	doc := SynthDoc
-	x := NewRelatedIndex(DefaultRankConfig())
-	x.PutAll(SynthDocs(arts))
 	now := time.Now()
 	got := x.Rank(arts[1].Slug, 5, now)
 	if len(got) == 0 {

@@ -234,21 +234,20 @@ func (x *RelatedIndex) sortTag(tl *tlist) {
 // write lock while it copies an arena: tens of milliseconds at 100k
 // stories, once per many thousand writes.
 func (x *RelatedIndex) compactLocked(all bool) {
-	docSpans := func(pick func(*rdoc) *span) func(func(*span)) {
-		return func(visit func(*span)) {
-			for i := range x.docs {
-				visit(pick(&x.docs[i]))
-			}
-		}
-	}
 	if all || x.ints.wasteful() {
 		x.ints.compact(all, func(visit func(*span)) {
-			docSpans(func(r *rdoc) *span { return &r.tags })(visit)
-			docSpans(func(r *rdoc) *span { return &r.title })(visit)
+			for i := range x.docs {
+				visit(&x.docs[i].tags)
+				visit(&x.docs[i].title)
+			}
 		})
 	}
 	if all || x.terms.wasteful() {
-		x.terms.compact(all, docSpans(func(r *rdoc) *span { return &r.terms }))
+		x.terms.compact(all, func(visit func(*span)) {
+			for i := range x.docs {
+				visit(&x.docs[i].terms)
+			}
+		})
 	}
 	if all || x.plists.wasteful() {
 		x.plists.compact(all, func(visit func(*span)) {

@@ -18,3 +18,11 @@ func SynthDocs(arts []synth.Article) []RelatedDoc {
 	}
 	return docs
 }
+
+// SynthIndex is an index of n synthetic stories, and the stories.
+func SynthIndex(n int) (*RelatedIndex, []synth.Article) {
+	arts := synth.Generate(synth.Defaults(n))
+	idx := NewRelatedIndex(DefaultRankConfig())
+	idx.PutAll(SynthDocs(arts))
+	return idx, arts
+}
