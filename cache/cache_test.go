@@ -150,7 +150,8 @@ func (r *replica) get(t *testing.T, slug string) answer {
 }
 
 // backends are the Redis set-ups every cache test runs on: none (in
-// process only), a standalone server, and a three-node Cluster.
+// process only), a standalone server, a three-node Cluster, and a master
+// and replica under Sentinel.
 func backends(t *testing.T) map[string]func(t *testing.T) redis.UniversalClient {
 	return map[string]func(t *testing.T) redis.UniversalClient{
 		"no-redis": func(t *testing.T) redis.UniversalClient { return nil },
@@ -161,7 +162,17 @@ func backends(t *testing.T) map[string]func(t *testing.T) redis.UniversalClient 
 		"cluster": func(t *testing.T) redis.UniversalClient {
 			return client(t, testenv.StartRedisCluster(t))
 		},
+		"sentinel": func(t *testing.T) redis.UniversalClient {
+			return sentinelClient(t, testenv.StartRedisSentinel(t))
+		},
 	}
+}
+
+// sentinelClient is the gateway's client for a master found through
+// Sentinel (what ?master= in --redis gives).
+func sentinelClient(t *testing.T, s *testenv.Sentinel) redis.UniversalClient {
+	t.Helper()
+	return clientWith(t, []string{s.Addr}, func(o *redis.UniversalOptions) { o.MasterName = s.Name })
 }
 
 func client(t *testing.T, addrs []string) redis.UniversalClient {
@@ -175,7 +186,7 @@ func clientWith(t *testing.T, addrs []string, change func(*redis.UniversalOption
 	opts := &redis.UniversalOptions{Addrs: addrs}
 	TuneClient(opts) // the gateway's client: its timeouts are what fail-open rests on
 	change(opts)
-	if len(addrs) > 1 {
+	if len(addrs) > 1 && opts.MasterName == "" {
 		opts.IsClusterMode = true
 	}
 	rdb := redis.NewUniversalClient(opts)

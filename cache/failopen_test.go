@@ -88,17 +88,26 @@ func pauseAll(t *testing.T, nodes []*testenv.RedisServer, d time.Duration, mode 
 
 // TestRedisFaultsUnderLoad: under load, Redis goes down and comes back,
 // turns slow (it stops answering for longer than the cache's timeout), or
-// flaps; on a standalone server and on a three-node Cluster. No request
+// flaps; on a standalone server and on a three-node Cluster; and, under
+// Sentinel, the master dies and its replica takes over. No request
 // fails, the added latency stays bounded (timeouts, then the breaker), a
 // write made during the fault still reaches the answers, and the cache
 // uses Redis again once it is healthy: a replica with an empty L1 then
 // answers from Redis without running the origin.
 func TestRedisFaultsUnderLoad(t *testing.T) {
+	// redisEnv is what a fault acts on: the data nodes, and the sentinel
+	// when there is one.
+	type redisEnv struct {
+		nodes    []*testenv.RedisServer
+		sentinel *testenv.Sentinel
+		rdb      redis.UniversalClient
+	}
 	type fault struct {
 		name string
-		run  func(t *testing.T, nodes []*testenv.RedisServer, r *replica, o *origin)
+		run  func(t *testing.T, env redisEnv, r *replica, o *origin)
 	}
-	down := fault{"down then back", func(t *testing.T, nodes []*testenv.RedisServer, r *replica, o *origin) {
+	down := fault{"down then back", func(t *testing.T, env redisEnv, r *replica, o *origin) {
+		nodes := env.nodes
 		for _, n := range nodes {
 			n.Stop()
 		}
@@ -109,7 +118,8 @@ func TestRedisFaultsUnderLoad(t *testing.T) {
 			n.Start()
 		}
 	}}
-	slow := fault{"slow", func(t *testing.T, nodes []*testenv.RedisServer, r *replica, o *origin) {
+	slow := fault{"slow", func(t *testing.T, env redisEnv, r *replica, o *origin) {
+		nodes := env.nodes
 		for i := 0; i < 4; i++ { // 300 ms stalls, longer than the 200 ms timeout
 			pauseAll(t, nodes, 300*time.Millisecond, "ALL")
 			if i == 1 {
@@ -118,8 +128,8 @@ func TestRedisFaultsUnderLoad(t *testing.T) {
 			time.Sleep(350 * time.Millisecond)
 		}
 	}}
-	flapping := fault{"flapping", func(t *testing.T, nodes []*testenv.RedisServer, r *replica, o *origin) {
-		victim := nodes[len(nodes)-1] // on a Cluster, one node's slots come and go
+	flapping := fault{"flapping", func(t *testing.T, env redisEnv, r *replica, o *origin) {
+		victim := env.nodes[len(env.nodes)-1] // on a Cluster, one node's slots come and go
 		for i := 0; i < 4; i++ {
 			victim.Stop()
 			if i == 1 {
@@ -130,23 +140,43 @@ func TestRedisFaultsUnderLoad(t *testing.T) {
 			time.Sleep(250 * time.Millisecond)
 		}
 	}}
+	// The master crashes; the sentinel promotes the replica a second or
+	// two later, and the client follows it. The write lands while there is
+	// no master at all.
+	failover := fault{"failover", func(t *testing.T, env redisEnv, r *replica, o *origin) {
+		old := env.sentinel.Master.Addr
+		env.sentinel.Master.Stop()
+		waitFor(t, "the replica to notice", func() bool { return !r.c.subscribed.Load() })
+		o.write(r.c, "a", 1)
+		env.sentinel.Failover()
+		if now, _ := env.sentinel.MasterAddr(context.Background()); now == old {
+			t.Fatalf("the sentinel still names %s", old)
+		}
+	}}
+	nodesClient := func(t *testing.T, nodes []*testenv.RedisServer) redisEnv {
+		var addrs []string
+		for _, n := range nodes {
+			addrs = append(addrs, n.Addr)
+		}
+		return redisEnv{nodes: nodes, rdb: client(t, addrs)}
+	}
 	setups := []struct {
 		name   string
-		start  func(t *testing.T) []*testenv.RedisServer
+		start  func(t *testing.T) redisEnv
 		faults []fault
 	}{
-		{"standalone", func(t *testing.T) []*testenv.RedisServer { return []*testenv.RedisServer{testenv.StartRedis(t)} }, []fault{down, slow, flapping}},
-		{"cluster", func(t *testing.T) []*testenv.RedisServer { return testenv.StartRedisClusterServers(t) }, []fault{down, slow, flapping}},
+		{"standalone", func(t *testing.T) redisEnv { return nodesClient(t, []*testenv.RedisServer{testenv.StartRedis(t)}) }, []fault{down, slow, flapping}},
+		{"cluster", func(t *testing.T) redisEnv { return nodesClient(t, testenv.StartRedisClusterServers(t)) }, []fault{down, slow, flapping}},
+		{"sentinel", func(t *testing.T) redisEnv {
+			s := testenv.StartRedisSentinel(t)
+			return redisEnv{nodes: []*testenv.RedisServer{s.Master, s.Replica}, sentinel: s, rdb: sentinelClient(t, s)}
+		}, []fault{failover, slow}},
 	}
 	for _, s := range setups {
 		for _, f := range s.faults {
 			t.Run(s.name+"/"+f.name, func(t *testing.T) {
-				nodes := s.start(t)
-				var addrs []string
-				for _, n := range nodes {
-					addrs = append(addrs, n.Addr)
-				}
-				rdb := client(t, addrs)
+				env := s.start(t)
+				rdb := env.rdb
 				prefix := testenv.RandomName("fo") + ":"
 				o := newOrigin()
 				o.delay.Store(int64(2 * time.Millisecond)) // the database's share of a miss
@@ -154,7 +184,7 @@ func TestRedisFaultsUnderLoad(t *testing.T) {
 				l := startLoad(r)
 				time.Sleep(300 * time.Millisecond)
 				before := l.ok.Load()
-				f.run(t, nodes, r, o)
+				f.run(t, env, r, o)
 				during := l.ok.Load() - before
 				waitFor(t, "the replica to use Redis again", func() bool { return r.c.subscribed.Load() && !r.c.br.open() })
 				time.Sleep(300 * time.Millisecond)

@@ -238,8 +238,15 @@ func (c *Cache) remember(e *entry, fk string, req []byte) {
 	}
 }
 
-// getL2 reads an entry and checks its tags' Redis stamps.
+// getL2 reads an entry and checks its tags' Redis stamps; only while the
+// invalidation channel is live. A failover or restart that lost stamps
+// ends every subscription, and the resync that follows stamps what was
+// lost (stampMissed): until then an entry can look fresh in Redis though a
+// write it predates has returned.
 func (c *Cache) getL2(ctx context.Context, nk string) *entry {
+	if !c.subscribed.Load() {
+		return nil
+	}
 	rc, cancel := c.rctx(ctx)
 	defer cancel()
 	b, err := c.rdb.Get(rc, c.key("r:", nk)).Bytes()

@@ -119,7 +119,7 @@ func (c *Cache) applyLocal(inv content.Invalidation) bool {
 // single-key command per tag, so it works the same on a Cluster. Tags it
 // could not stamp (Redis unavailable, a call failed) wait in c.pend for a
 // retry: whoever calls it, a stamp is never just dropped.
-func (c *Cache) stampRedis(ctx context.Context, tags []string, logID int64) (err error) {
+func (c *Cache) stampRedis(ctx context.Context, tags []string, logIDs ...int64) (err error) {
 	defer func() {
 		if err != nil {
 			c.pend.add(tags, true)
@@ -138,8 +138,10 @@ func (c *Cache) stampRedis(ctx context.Context, tags []string, logID int64) (err
 	for _, t := range tags {
 		pipe.Set(rc, c.key("inv:", t), v, stampTTL)
 	}
-	if logID > 0 {
-		pipe.Set(rc, c.logDoneKey(logID), 1, logDoneTTL)
+	for _, id := range logIDs {
+		if id > 0 {
+			pipe.Set(rc, c.logDoneKey(id), 1, logDoneTTL)
+		}
 	}
 	_, err = pipe.Exec(rc)
 	return c.done(err)
@@ -343,9 +345,13 @@ func (c *Cache) resync(ctx context.Context) {
 	c.log.Info("cache: invalidation channel live", "replica", c.replica)
 }
 
-// stampMissed stamps "all" in Redis when the log's newest write was never
-// stamped there (made while Redis was down, by a CLI without --redis, or
-// lost with Redis's data).
+// stampMissed stamps "all" in Redis when one of the log's recent writes
+// was never stamped there: made while Redis was down, by a CLI without
+// --redis, or lost with Redis's data. Not only the newest: a Sentinel
+// failover loses what had not reached the replica yet, and two writers'
+// stamps reach Redis in any order, so a later write's mark can survive an
+// earlier one's loss. Then every unmarked write is marked, so the next
+// resync does not stamp "all" again for them.
 func (c *Cache) stampMissed(ctx context.Context) {
 	if c.o.Log == nil {
 		return
@@ -354,13 +360,26 @@ func (c *Cache) stampMissed(ctx context.Context) {
 	if err != nil || last == 0 {
 		return
 	}
-	rc, cancel := c.rctx(ctx)
-	n, err := c.rdb.Exists(rc, c.logDoneKey(last)).Result()
-	cancel()
-	if c.done(err) == nil && n == 0 {
-		_ = c.stampRedis(ctx, []string{content.TagAll}, last)
+	rows, err := c.o.Log.Invalidations(ctx, max(0, last-resyncWrites), resyncWrites)
+	if err != nil {
+		c.log.Warn("cache: read the invalidation log on resync", "err", err)
+		rows = []content.Invalidation{{ID: last}}
+	}
+	var missed []int64
+	for i, un := range c.unstamped(ctx, rows) {
+		if un {
+			missed = append(missed, rows[i].ID)
+		}
+	}
+	if len(missed) > 0 {
+		c.log.Info("cache: writes Redis has no stamp for; stamping all", "writes", len(missed))
+		_ = c.stampRedis(ctx, []string{content.TagAll}, missed...)
 	}
 }
+
+// resyncWrites is how many of the log's newest writes a resync checks for
+// their marks: far more than reach Redis in the moment before a crash.
+const resyncWrites = 256
 
 // logDoneTTL is how long Redis remembers that a logged write was stamped:
 // far longer than a poll takes to see it. Past it, a write the poller has

@@ -100,7 +100,7 @@ func (c *Cache) stampPending(ctx context.Context) {
 		if len(tags) == 0 {
 			return // only stamps on their way, which their writers make
 		}
-		if c.stampRedis(ctx, tags, 0) != nil {
+		if c.stampRedis(ctx, tags) != nil {
 			return // still pending (stampRedis re-added them)
 		}
 		c.pend.landed(tags, gen)

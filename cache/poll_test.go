@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/internal/testenv"
 )
@@ -124,4 +126,76 @@ func TestWriteDuringAFaultReturnsOnceReplicasKnow(t *testing.T) {
 		t.Fatalf("the write took %s: the wait for the replicas' polls should be bounded", took)
 	}
 	t.Logf("write returned after %s", took.Round(time.Millisecond))
+}
+
+// afterLostWrite sets up what a Sentinel failover can leave behind: the
+// new master has the old answer for "a" and a later write's stamp and mark
+// (the replica had received the later writer's commands), but neither the
+// stamp nor the mark of write 1, which changed "a". Two writes from one
+// writer stand in for two writers. withLog gives a replica the log.
+func afterLostWrite(t *testing.T) (rdb redis.UniversalClient, prefix string, o *origin, withLog func(*Options), writer *replica) {
+	t.Helper()
+	srv := testenv.StartRedis(t)
+	rdb = client(t, []string{srv.Addr})
+	prefix = testenv.RandomName("rs") + ":"
+	o = newOrigin()
+	log := &memLog{}
+	withLog = func(opts *Options) { opts.Log, opts.PollEvery = log, time.Hour }
+	writer = newReplicaWith(t, o, rdb, prefix, withLog)
+	writer.get(t, "a")
+	storedInRedis(t, o, rdb, prefix, "a")
+	ctx := context.Background()
+	// Storing the entry gave its tags stamps; the replica holds this one.
+	before, err := rdb.Get(ctx, prefix+"inv:Article:a").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	log.append(content.Invalidation{ID: 1, Tags: []string{"Article:a"}, At: time.Now()})
+	o.write(writer.c, "a", 1)
+	log.append(content.Invalidation{ID: 2, Tags: []string{"Article:b"}, At: time.Now()})
+	o.write(writer.c, "b", 2)
+	if err := rdb.Set(ctx, prefix+"inv:Article:a", before, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Del(ctx, prefix+"logdone:1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rdb.Exists(ctx, prefix+"logdone:2").Result(); n != 1 {
+		t.Fatal("write 2's mark is missing: the test no longer models the loss")
+	}
+	return rdb, prefix, o, withLog, writer
+}
+
+// TestResyncStampsAnyRecentWriteRedisLost: a replica that (re)subscribes
+// after the loss must not trust the old answer: the newest write being
+// marked says nothing about the ones before it.
+func TestResyncStampsAnyRecentWriteRedisLost(t *testing.T) {
+	rdb, prefix, o, withLog, _ := afterLostWrite(t)
+	// Its first subscription resyncs before it serves anything.
+	if got := newReplicaWith(t, o, rdb, prefix, withLog).get(t, "a"); got.version != 1 {
+		t.Fatalf("a replica that resynced after the loss served version %d (%s)", got.version, got.xcache)
+	}
+	if n, _ := rdb.Exists(context.Background(), prefix+"logdone:1").Result(); n != 1 {
+		t.Fatal("the resync stamped the lost write but left it unmarked: every resync would stamp all again")
+	}
+}
+
+// TestNoRedisEntryBeforeResync: a failover ends every replica's
+// subscription. Until a replica has resubscribed and resynced (and so
+// stamped what Redis lost), it must not serve entries from Redis: here the
+// new master still holds the old answer as fresh.
+func TestNoRedisEntryBeforeResync(t *testing.T) {
+	rdb, _, _, _, writer := afterLostWrite(t)
+	if err := rdb.Do(context.Background(), "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the replica to see its subscription end", func() bool { return !writer.c.subscribed.Load() })
+	if got := writer.get(t, "a"); got.version != 1 {
+		t.Fatalf("before its resync, the writer served version %d (%s)", got.version, got.xcache)
+	}
+	waitFor(t, "the resync", func() bool { return writer.c.subscribed.Load() })
+	if got := writer.get(t, "a"); got.version != 1 {
+		t.Fatalf("after its resync, the writer served version %d (%s)", got.version, got.xcache)
+	}
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // sharedRedis runs test on each Redis set-up on which replicas share a
-// cache (standalone, Cluster), with a fresh key prefix.
+// cache (standalone, Cluster, Sentinel), with a fresh key prefix.
 func sharedRedis(t *testing.T, test func(t *testing.T, rdb redis.UniversalClient, prefix string)) {
 	for name, mkClient := range backends(t) {
 		if name == "no-redis" {

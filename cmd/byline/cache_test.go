@@ -58,11 +58,16 @@ func gateway(t *testing.T, cfg Config) *testApp {
 	return &testApp{t: t, db: a.db, svc: a.svc, srv: srv}
 }
 
-// forEachRedis runs test against a standalone Redis and a three-node
-// Cluster the test starts, as --redis URLs.
+// forEachRedis runs test against a standalone Redis, a three-node Cluster
+// and a master with a replica under Sentinel, the last two started by the
+// test, as --redis URLs.
 func forEachRedis(t *testing.T, test func(t *testing.T, redisURL string)) {
 	t.Run("standalone", func(t *testing.T) { test(t, "redis://"+testenv.Redis(t)) })
 	t.Run("cluster", func(t *testing.T) { test(t, "redis://"+strings.Join(testenv.StartRedisCluster(t), ",")) })
+	t.Run("sentinel", func(t *testing.T) {
+		s := testenv.StartRedisSentinel(t)
+		test(t, "redis://"+s.Addr+"?master="+s.Name)
+	})
 }
 
 func get(t *testing.T, u string) string {
