@@ -68,6 +68,8 @@ type Cache struct {
 	waiters map[string]chan string // write nonce → acknowledging replicas
 	applied map[int64]bool         // invalidation log ids applied here
 	logSeen int64                  // the newest log id the poller has applied
+
+	recent []seenWrite // the poller's own: writes it re-checks (pollOnce)
 }
 
 // New builds a cache. Call Run to start its background work.

@@ -399,15 +399,24 @@ func (c *Cache) logDoneKey(logID int64) string {
 // Redis: every one when Redis cannot say (stamping them then waits in
 // c.pend), none without Redis.
 func (c *Cache) unstamped(ctx context.Context, rows []content.Invalidation) []bool {
+	out, err := c.unmarked(ctx, rows)
+	if err != nil {
+		for i := range out {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+// unmarked says, row by row, which have no mark in Redis; an error when
+// Redis cannot say, and none without Redis.
+func (c *Cache) unmarked(ctx context.Context, rows []content.Invalidation) ([]bool, error) {
 	out := make([]bool, len(rows))
 	if c.rdb == nil {
-		return out
-	}
-	for i := range out {
-		out[i] = true
+		return out, nil
 	}
 	if !c.redisOK(ctx) {
-		return out
+		return out, errRedisUnavailable
 	}
 	rc, cancel := c.rctx(ctx)
 	defer cancel()
@@ -417,12 +426,12 @@ func (c *Cache) unstamped(ctx context.Context, rows []content.Invalidation) []bo
 		marks[i] = pipe.Exists(rc, c.logDoneKey(inv.ID))
 	}
 	if _, err := pipe.Exec(rc); c.done(err) != nil {
-		return out
+		return out, err
 	}
 	for i := range rows {
 		out[i] = marks[i].Val() == 0
 	}
-	return out
+	return out, nil
 }
 
 func (c *Cache) onMessage(ctx context.Context, m *redis.Message) {
@@ -487,11 +496,16 @@ func (c *Cache) pollOnce(ctx context.Context) {
 		c.log.Warn("cache: poll invalidation log", "err", err)
 		return
 	}
+	c.recheck(ctx)
 	if len(rows) == 0 {
 		return
 	}
 	unstamped := c.unstamped(ctx, rows)
+	now := time.Now()
 	for i, inv := range rows {
+		if c.rdb != nil {
+			c.recent = append(c.recent, seenWrite{inv, now})
+		}
 		if !unstamped[i] {
 			c.applyRemote(ctx, inv)
 			continue
@@ -503,4 +517,56 @@ func (c *Cache) pollOnce(ctx context.Context) {
 	c.mu.Lock()
 	c.logSeen = rows[len(rows)-1].ID
 	c.mu.Unlock()
+}
+
+// seenWrite is a logged write the poller has applied, and when.
+type seenWrite struct {
+	inv  content.Invalidation
+	seen time.Time
+}
+
+// recheckFor is how long the poller keeps checking that a write's mark is
+// still in Redis. Redis can lose a write's stamp after it landed without
+// ending any subscription: a Sentinel or Cluster failover with the old
+// master still up (planned, or a partition) drops what the replica had not
+// received, while the subscriptions carry on. Such a loss happens within
+// moments of the write, so a window of seconds catches it; a replica then
+// serves the old answer for at most one poll instead of until its TTL.
+const recheckFor = 30 * time.Second
+
+// recheckMax bounds the re-checked writes (one EXISTS each per poll) when
+// writes come faster than usual, as in a bulk import.
+const recheckMax = 1000
+
+// recheck stamps again, in Redis and here, every recent write whose mark
+// Redis no longer has: its stamp went with it, so an old entry may pass
+// for fresh in Redis, and a replica may have taken one into L1. A write
+// whose first stamp is still on its way counts too; stamping it twice
+// costs misses, never a stale answer.
+func (c *Cache) recheck(ctx context.Context) {
+	cut := 0
+	for cut < len(c.recent) && time.Since(c.recent[cut].seen) > recheckFor {
+		cut++
+	}
+	cut = max(cut, len(c.recent)-recheckMax)
+	c.recent = append(c.recent[:0], c.recent[cut:]...)
+	if len(c.recent) == 0 {
+		return
+	}
+	rows := make([]content.Invalidation, len(c.recent))
+	for i, w := range c.recent {
+		rows[i] = w.inv
+	}
+	lost, err := c.unmarked(ctx, rows)
+	if err != nil {
+		return // Redis cannot say now; the next poll asks again
+	}
+	for i := range rows {
+		if !lost[i] {
+			continue
+		}
+		inv := rows[i]
+		c.log.Warn("cache: Redis lost a write's stamp (a failover?); stamping it again", "log_id", inv.ID)
+		_ = c.applyAndStamp(ctx, inv, func() { c.st.apply(inv.Tags) })
+	}
 }

@@ -132,8 +132,10 @@ func TestWriteDuringAFaultReturnsOnceReplicasKnow(t *testing.T) {
 // new master has the old answer for "a" and a later write's stamp and mark
 // (the replica had received the later writer's commands), but neither the
 // stamp nor the mark of write 1, which changed "a". Two writes from one
-// writer stand in for two writers. withLog gives a replica the log.
-func afterLostWrite(t *testing.T) (rdb redis.UniversalClient, prefix string, o *origin, withLog func(*Options), writer *replica) {
+// writer stand in for two writers. withLog gives a replica the log; its
+// poller runs only when the test calls it. other is a replica subscribed
+// since before the loss.
+func afterLostWrite(t *testing.T) (rdb redis.UniversalClient, prefix string, o *origin, withLog func(*Options), writer, other *replica) {
 	t.Helper()
 	srv := testenv.StartRedis(t)
 	rdb = client(t, []string{srv.Addr})
@@ -142,6 +144,7 @@ func afterLostWrite(t *testing.T) (rdb redis.UniversalClient, prefix string, o *
 	log := &memLog{}
 	withLog = func(opts *Options) { opts.Log, opts.PollEvery = log, time.Hour }
 	writer = newReplicaWith(t, o, rdb, prefix, withLog)
+	other = newReplicaWith(t, o, rdb, prefix, withLog)
 	writer.get(t, "a")
 	storedInRedis(t, o, rdb, prefix, "a")
 	ctx := context.Background()
@@ -155,6 +158,7 @@ func afterLostWrite(t *testing.T) (rdb redis.UniversalClient, prefix string, o *
 	o.write(writer.c, "a", 1)
 	log.append(content.Invalidation{ID: 2, Tags: []string{"Article:b"}, At: time.Now()})
 	o.write(writer.c, "b", 2)
+	writer.c.pollOnce(ctx) // as a running poller would, a moment after
 	if err := rdb.Set(ctx, prefix+"inv:Article:a", before, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -164,14 +168,14 @@ func afterLostWrite(t *testing.T) (rdb redis.UniversalClient, prefix string, o *
 	if n, _ := rdb.Exists(ctx, prefix+"logdone:2").Result(); n != 1 {
 		t.Fatal("write 2's mark is missing: the test no longer models the loss")
 	}
-	return rdb, prefix, o, withLog, writer
+	return rdb, prefix, o, withLog, writer, other
 }
 
 // TestResyncStampsAnyRecentWriteRedisLost: a replica that (re)subscribes
 // after the loss must not trust the old answer: the newest write being
 // marked says nothing about the ones before it.
 func TestResyncStampsAnyRecentWriteRedisLost(t *testing.T) {
-	rdb, prefix, o, withLog, _ := afterLostWrite(t)
+	rdb, prefix, o, withLog, _, _ := afterLostWrite(t)
 	// Its first subscription resyncs before it serves anything.
 	if got := newReplicaWith(t, o, rdb, prefix, withLog).get(t, "a"); got.version != 1 {
 		t.Fatalf("a replica that resynced after the loss served version %d (%s)", got.version, got.xcache)
@@ -186,7 +190,7 @@ func TestResyncStampsAnyRecentWriteRedisLost(t *testing.T) {
 // stamped what Redis lost), it must not serve entries from Redis: here the
 // new master still holds the old answer as fresh.
 func TestNoRedisEntryBeforeResync(t *testing.T) {
-	rdb, _, _, _, writer := afterLostWrite(t)
+	rdb, _, _, _, writer, _ := afterLostWrite(t)
 	if err := rdb.Do(context.Background(), "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -197,5 +201,28 @@ func TestNoRedisEntryBeforeResync(t *testing.T) {
 	waitFor(t, "the resync", func() bool { return writer.c.subscribed.Load() })
 	if got := writer.get(t, "a"); got.version != 1 {
 		t.Fatalf("after its resync, the writer served version %d (%s)", got.version, got.xcache)
+	}
+}
+
+// TestPollerRestampsAWriteRedisLost: the loss ends no subscription (a
+// planned failover, or one node of a Cluster failing over), so no resync
+// comes. The poller, re-checking recent writes' marks, must stamp the lost
+// write again: the old answer is then served for at most about one poll,
+// not until its TTL, by the writer (which has taken it into L1 again) and
+// by a replica that reads it from Redis.
+func TestPollerRestampsAWriteRedisLost(t *testing.T) {
+	rdb, prefix, _, _, writer, other := afterLostWrite(t)
+	if got := writer.get(t, "a"); got.version != 0 {
+		t.Fatalf("the writer served version %d (%s): the test no longer models the loss", got.version, got.xcache)
+	}
+	writer.c.pollOnce(context.Background())
+	if got := writer.get(t, "a"); got.version != 1 {
+		t.Fatalf("after its next poll the writer served version %d (%s)", got.version, got.xcache)
+	}
+	if got := other.get(t, "a"); got.version != 1 {
+		t.Fatalf("after the writer's next poll another replica served version %d (%s) from Redis", got.version, got.xcache)
+	}
+	if n, _ := rdb.Exists(context.Background(), prefix+"logdone:1").Result(); n != 1 {
+		t.Fatal("the re-stamped write is still unmarked: every poll would stamp it again")
 	}
 }
