@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -365,6 +366,13 @@ func (c *Cache) stampMissed(ctx context.Context) {
 		c.log.Warn("cache: read the invalidation log on resync", "err", err)
 		rows = []content.Invalidation{{ID: last}}
 	}
+	// A write older than a stamp's life cannot leave an entry that passes
+	// for fresh: every entry stored before it has lost a stamp it needs
+	// (missing fails the check). Its own mark may have expired too, so
+	// counting it would stamp all on every resync of a quiet site.
+	rows = slices.DeleteFunc(rows, func(inv content.Invalidation) bool {
+		return !inv.At.IsZero() && time.Since(inv.At) > stampTTL
+	})
 	var missed []int64
 	for i, un := range c.unstamped(ctx, rows) {
 		if un {

@@ -226,3 +226,29 @@ func TestPollerRestampsAWriteRedisLost(t *testing.T) {
 		t.Fatal("the re-stamped write is still unmarked: every poll would stamp it again")
 	}
 }
+
+// TestResyncIgnoresWritesOlderThanStamps: on a quiet site the log's newest
+// writes can be older than their marks' life. They cannot make an entry
+// pass for fresh (every entry from before them has lost a stamp it needs),
+// so a resync must not stamp all for them: that would empty the shared
+// cache on every restart or Redis blip.
+func TestResyncIgnoresWritesOlderThanStamps(t *testing.T) {
+	rdb := client(t, []string{testenv.Redis(t)})
+	prefix := testenv.RandomName("rq") + ":"
+	o := newOrigin()
+	log := &memLog{}
+	withLog := func(opts *Options) { opts.Log, opts.PollEvery = log, time.Hour }
+	newReplicaWith(t, o, rdb, prefix, withLog).get(t, "a")
+	storedInRedis(t, o, rdb, prefix, "a")
+	log.append(content.Invalidation{ID: 1, Tags: []string{"Article:z"}, At: time.Now().Add(-stampTTL - time.Hour)})
+
+	runs := o.runs.Load()
+	if got := newReplicaWith(t, o, rdb, prefix, withLog).get(t, "a"); got.xcache != "HIT" || o.runs.Load() != runs {
+		t.Fatalf("after a resync over a write older than its stamps: %s, origin ran %d more times", got.xcache, o.runs.Load()-runs)
+	}
+	// A recent unmarked write still counts.
+	log.append(content.Invalidation{ID: 2, Tags: []string{"Article:z"}, At: time.Now()})
+	if got := newReplicaWith(t, o, rdb, prefix, withLog).get(t, "a"); got.xcache == "HIT" {
+		t.Fatal("a resync over a recent write Redis has no mark for kept the shared entries")
+	}
+}
