@@ -574,7 +574,8 @@ func (c *Cache) recheck(ctx context.Context) {
 			continue
 		}
 		inv := rows[i]
-		c.log.Warn("cache: Redis lost a write's stamp (a failover?); stamping it again", "log_id", inv.ID)
+		// Lost in a failover, or its stamps never landed (then pending).
+		c.log.Warn("cache: a recent write has no mark in Redis; stamping it again", "log_id", inv.ID)
 		_ = c.applyAndStamp(ctx, inv, func() { c.st.apply(inv.Tags) })
 	}
 }
