@@ -193,9 +193,9 @@ const tailLimit = 256
 // list once at the end instead of as it grows.
 func (x *RelatedIndex) PutAll(docs []RelatedDoc) {
 	// A chunk at a time: the tokenised form of a whole corpus would be
-	// gigabytes at 100k stories; a chunk's is a few megabytes.
-	// Tokenising is most of the work and needs no lock, so every core
-	// takes a share of each chunk.
+	// gigabytes at 100k stories; a chunk's is a few megabytes. Tokenising
+	// is most of the work and needs no lock, so every core takes a share
+	// of each chunk; putting the chunk in stays serial.
 	const chunk = 1000
 	workers := runtime.GOMAXPROCS(0)
 	as := make([]analysed, chunk)

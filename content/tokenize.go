@@ -30,9 +30,9 @@ var stopWords = func() map[string]bool {
 //
 // One pass over the lower-cased text, with ASCII decided by comparison:
 // it runs over every story at start-up (100k of them in seconds), where
-// strings.FieldsFunc's per-rune callback and slice of fields were 40% of
-// building the index. TestTokensMatchFieldsFunc holds it to that
-// definition.
+// Tokens was 40% of building the index, half of it strings.FieldsFunc's
+// per-rune callback and slice of fields. TestTokensMatchFieldsFunc holds
+// it to that definition.
 func Tokens(text string) []string {
 	lower := strings.ToLower(text)
 	var out []string
