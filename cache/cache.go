@@ -69,7 +69,7 @@ type Cache struct {
 	applied map[int64]bool         // invalidation log ids applied here
 	logSeen int64                  // the newest log id the poller has applied
 
-	recent []seenWrite // the poller's own: writes it re-checks (pollOnce)
+	recent []content.Invalidation // the poller's own: writes it re-checks (recheck)
 }
 
 // New builds a cache. Call Run to start its background work.
@@ -105,9 +105,13 @@ func New(o Options) *Cache {
 	}
 }
 
-// l1Enabled: without Redis, memory is all there is; with it, memory is
-// trusted only while invalidations arrive.
-func (c *Cache) l1Enabled() bool { return c.rdb == nil || c.subscribed.Load() }
+// inSync says whether this replica knows of every invalidation, so that
+// what it holds can be trusted: without Redis, memory is all there is; with
+// it, only while its subscription is live and resynced. L1 and reads of
+// Redis entries both rest on it: a failover or restart that lost stamps
+// ends every subscription, and the resync stamps what was lost
+// (stampMissed).
+func (c *Cache) inSync() bool { return c.rdb == nil || c.subscribed.Load() }
 
 // redisOK says whether to try Redis now for the request ctx carries: not
 // while the breaker is open, and not again for a request one of whose calls

@@ -39,7 +39,7 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 		now := time.Now()
 		// The fast path: raw bytes → entry, no parsing.
 		fkb := fastKey(c.seed, r.Method, req)
-		if c.l1Enabled() {
+		if c.inSync() {
 			if it := c.l1.getBytes(fkb[:]); it != nil && bytes.Equal(it.req, req) {
 				if c.serveL1(w, r, it.e, now, next, req) {
 					return
@@ -197,7 +197,7 @@ func etagMatch(header, etag string) bool {
 // lookup finds a valid entry by normal key: L1, then L2. An L2 hit is
 // copied into L1.
 func (c *Cache) lookup(ctx context.Context, nk string, now time.Time) *entry {
-	if c.l1Enabled() {
+	if c.inSync() {
 		if it := c.l1.get(nk); it != nil {
 			if c.st.validEntry(it.e) && it.e.freshness(now) != expired {
 				return it.e
@@ -209,7 +209,7 @@ func (c *Cache) lookup(ctx context.Context, nk string, now time.Time) *entry {
 	if e == nil || e.freshness(now) == expired {
 		return nil
 	}
-	if c.l1Enabled() {
+	if c.inSync() {
 		c.l1.put(nk, e, nil)
 	}
 	return e
@@ -232,19 +232,17 @@ func (c *Cache) readL2(ctx context.Context, nk string) *entry {
 // remember keeps an entry in L1 under its normal key and the request's
 // fast key.
 func (c *Cache) remember(e *entry, fk string, req []byte) {
-	if c.l1Enabled() {
+	if c.inSync() {
 		c.l1.put(e.Key, e, nil)
 		c.l1.put(fk, e, req)
 	}
 }
 
-// getL2 reads an entry and checks its tags' Redis stamps; only while the
-// invalidation channel is live. A failover or restart that lost stamps
-// ends every subscription, and the resync that follows stamps what was
-// lost (stampMissed): until then an entry can look fresh in Redis though a
-// write it predates has returned.
+// getL2 reads an entry and checks its tags' Redis stamps, only while in
+// sync: before a resync an entry can look fresh in Redis though a write it
+// predates has returned.
 func (c *Cache) getL2(ctx context.Context, nk string) *entry {
-	if !c.subscribed.Load() {
+	if !c.inSync() {
 		return nil
 	}
 	rc, cancel := c.rctx(ctx)
@@ -317,7 +315,7 @@ func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, nk, fk stri
 	// A request that missed just before another flight for this key ended
 	// starts a flight of its own, which would compute the answer again
 	// (and take over this replica's own lease, not yet released).
-	if c.l1Enabled() {
+	if c.inSync() {
 		if it := c.l1.get(nk); it != nil && c.st.validEntry(it.e) && it.e.freshness(time.Now()) == fresh {
 			return &filled{e: it.e}
 		}

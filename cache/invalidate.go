@@ -509,11 +509,10 @@ func (c *Cache) pollOnce(ctx context.Context) {
 		return
 	}
 	unstamped := c.unstamped(ctx, rows)
-	now := time.Now()
+	if c.rdb != nil {
+		c.recent = append(c.recent, rows...)
+	}
 	for i, inv := range rows {
-		if c.rdb != nil {
-			c.recent = append(c.recent, seenWrite{inv, now})
-		}
 		if !unstamped[i] {
 			c.applyRemote(ctx, inv)
 			continue
@@ -527,14 +526,8 @@ func (c *Cache) pollOnce(ctx context.Context) {
 	c.mu.Unlock()
 }
 
-// seenWrite is a logged write the poller has applied, and when.
-type seenWrite struct {
-	inv  content.Invalidation
-	seen time.Time
-}
-
-// recheckFor is how long the poller keeps checking that a write's mark is
-// still in Redis. Redis can lose a write's stamp after it landed without
+// recheckFor is how long after its commit the poller keeps checking that a
+// write's mark is still in Redis. Redis can lose a write's stamp after it landed without
 // ending any subscription: a Sentinel or Cluster failover with the old
 // master still up (planned, or a partition) drops what the replica had not
 // received, while the subscriptions carry on. Such a loss happens within
@@ -552,8 +545,10 @@ const recheckMax = 1000
 // whose first stamp is still on its way counts too; stamping it twice
 // costs misses, never a stale answer.
 func (c *Cache) recheck(ctx context.Context) {
+	// By commit time: the log's clock and ours differ by far less than the
+	// window.
 	cut := 0
-	for cut < len(c.recent) && time.Since(c.recent[cut].seen) > recheckFor {
+	for cut < len(c.recent) && time.Since(c.recent[cut].At) > recheckFor {
 		cut++
 	}
 	cut = max(cut, len(c.recent)-recheckMax)
@@ -561,19 +556,14 @@ func (c *Cache) recheck(ctx context.Context) {
 	if len(c.recent) == 0 {
 		return
 	}
-	rows := make([]content.Invalidation, len(c.recent))
-	for i, w := range c.recent {
-		rows[i] = w.inv
-	}
-	lost, err := c.unmarked(ctx, rows)
+	lost, err := c.unmarked(ctx, c.recent)
 	if err != nil {
 		return // Redis cannot say now; the next poll asks again
 	}
-	for i := range rows {
+	for i, inv := range c.recent {
 		if !lost[i] {
 			continue
 		}
-		inv := rows[i]
 		// Lost in a failover, or its stamps never landed (then pending).
 		c.log.Warn("cache: a recent write has no mark in Redis; stamping it again", "log_id", inv.ID)
 		_ = c.applyAndStamp(ctx, inv, func() { c.st.apply(inv.Tags) })

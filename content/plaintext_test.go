@@ -2,7 +2,6 @@ package content
 
 import (
 	"html"
-	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,24 +25,12 @@ var plainTextSeeds = []string{
 	"\u00a0lead and trail\u2003 \u0085x\u200b\xff \t\v\f\r",
 }
 
+func samePlainText(a, b string) bool { return a == b }
+
 func TestPlainTextMatchesRegexp(t *testing.T) {
-	check := func(t *testing.T, s string) {
-		t.Helper()
-		if got, want := PlainText(s), plainTextByRegexp(s); got != want {
-			t.Fatalf("PlainText(%q)\n got %q\nwant %q", s, got, want)
-		}
-	}
-	for _, s := range plainTextSeeds {
-		check(t, s)
-	}
 	alphabet := []string{"<", ">", "p", "a", " ", "\n", "\t", "\u00a0", "\u2003", "\xff", "&amp;", "&nbsp;", "&", ";", "ө", "/", "\""}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := 0; i < 20000; i++ {
-		var b strings.Builder
-		for n := rng.IntN(30); n > 0; n-- {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		check(t, b.String())
+	for _, s := range append(plainTextSeeds, randomTexts(3, alphabet, 30, 20000)...) {
+		agrees(t, "PlainText", PlainText, plainTextByRegexp, samePlainText, s)
 	}
 }
 
@@ -51,9 +38,5 @@ func FuzzPlainText(f *testing.F) {
 	for _, s := range plainTextSeeds {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := PlainText(s), plainTextByRegexp(s); got != want {
-			t.Fatalf("PlainText(%q)\n got %q\nwant %q", s, got, want)
-		}
-	})
+	f.Fuzz(func(t *testing.T, s string) { agrees(t, "PlainText", PlainText, plainTextByRegexp, samePlainText, s) })
 }

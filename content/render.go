@@ -82,15 +82,16 @@ func collapseSpace(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	word := -1 // where the current word began
-	for i := 0; i < len(s); {
-		c, n := s[i], 1
-		var space bool
-		if c < utf8.RuneSelf {
-			space = asciiSpace[c]
-		} else {
-			var r rune
-			r, n = utf8.DecodeRuneInString(s[i:])
-			space = unicode.IsSpace(r)
+	for i := 0; i <= len(s); {
+		space, n := true, 1 // the end of s ends a word too
+		if i < len(s) {
+			if c := s[i]; c < utf8.RuneSelf {
+				space = asciiSpace[c]
+			} else {
+				var r rune
+				r, n = utf8.DecodeRuneInString(s[i:])
+				space = unicode.IsSpace(r)
+			}
 		}
 		switch {
 		case space && word >= 0:
@@ -103,12 +104,6 @@ func collapseSpace(s string) string {
 			word = i
 		}
 		i += n
-	}
-	if word >= 0 {
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(s[word:])
 	}
 	return b.String()
 }

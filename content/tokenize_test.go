@@ -1,7 +1,6 @@
 package content
 
 import (
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -41,26 +40,12 @@ var tokenSeeds = []string{
 }
 
 func TestTokensMatchFieldsFunc(t *testing.T) {
-	check := func(t *testing.T, s string) {
-		t.Helper()
-		if got, want := Tokens(s), tokensByFieldsFunc(s); !slices.Equal(got, want) {
-			t.Fatalf("Tokens(%q)\n got %q\nwant %q", s, got, want)
-		}
-	}
-	for _, s := range tokenSeeds {
-		check(t, s)
-	}
 	// Random strings over an alphabet of the cases that matter: ASCII
 	// letters and digits, punctuation, Cyrillic, letters whose case
 	// changes their length, marks, invalid bytes.
 	alphabet := []string{"a", "Z", "s", "7", " ", ".", "'", "-", "ө", "Ү", "İ", "ǅ", "\u0301", "\xff", "\xc3", "日", "ß", "Σ"}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := 0; i < 20000; i++ {
-		var b strings.Builder
-		for n := rng.IntN(40); n > 0; n-- {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		check(t, b.String())
+	for _, s := range append(tokenSeeds, randomTexts(1, alphabet, 40, 20000)...) {
+		agrees(t, "Tokens", Tokens, tokensByFieldsFunc, slices.Equal[[]string], s)
 	}
 }
 
@@ -69,9 +54,7 @@ func FuzzTokens(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := Tokens(s), tokensByFieldsFunc(s); !slices.Equal(got, want) {
-			t.Fatalf("Tokens(%q)\n got %q\nwant %q", s, got, want)
-		}
+		agrees(t, "Tokens", Tokens, tokensByFieldsFunc, slices.Equal[[]string], s)
 	})
 }
 
