@@ -47,8 +47,21 @@ func newAppOn(t *testing.T, dsn string) *testApp {
 	return newAppWith(t, &Config{DB: dsn, PublicURL: "https://news.example.com"})
 }
 
+// goldenNow is the instant golden answers are computed at: related scores
+// decay with age, so a golden on the wall clock would change every day.
+var goldenNow = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+// newAppAt is newApp on a clock stopped at now.
+func newAppAt(t *testing.T, now time.Time) *testApp {
+	t.Helper()
+	return newAppWith(t, &Config{DB: filepath.Join(t.TempDir(), "byline.db"), PublicURL: "https://news.example.com", Now: testenv.Fixed(now)})
+}
+
 func newAppWith(t *testing.T, cfg *Config) *testApp {
 	t.Helper()
+	if cfg.Now == nil {
+		cfg.Now = testenv.Clock()
+	}
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := openApp(ctx, cfg, log)
@@ -140,8 +153,11 @@ func golden(t *testing.T, name string, got []byte) {
 
 // The same golden answer on both engines.
 func TestArticlePageGolden(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { testArticlePage(t, newApp(t)) })
-	t.Run("postgres", func(t *testing.T) { testArticlePage(t, newAppOn(t, testenv.PostgresSchema(t))) })
+	at := func(dsn string) *Config {
+		return &Config{DB: dsn, PublicURL: "https://news.example.com", Now: testenv.Fixed(goldenNow)}
+	}
+	t.Run("sqlite", func(t *testing.T) { testArticlePage(t, newAppWith(t, at(filepath.Join(t.TempDir(), "byline.db")))) })
+	t.Run("postgres", func(t *testing.T) { testArticlePage(t, newAppWith(t, at(testenv.PostgresSchema(t)))) })
 }
 
 func testArticlePage(t *testing.T, a *testApp) {
@@ -431,7 +447,7 @@ func TestHealthAndMetrics(t *testing.T) {
 // sample content, with scores and reasons (reviewed by hand: see the
 // closing note of the related-stories issue).
 func TestSeedRelatedGolden(t *testing.T) {
-	a := newApp(t)
+	a := newAppAt(t, goldenNow)
 	r := a.query(`query($s: String!) { relatedExplained(slug: $s, first: 5) { article { slug title } score pinned sameSection sharedTags sharedTerms reasons } }`,
 		map[string]any{"s": seedSlug})
 	if len(r.Errors) > 0 {

@@ -32,6 +32,9 @@ func gateway(t *testing.T, cfg Config) *testApp {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if cfg.Now == nil {
+		cfg.Now = testenv.Clock()
+	}
 	a, err := openApp(ctx, &cfg, log)
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,10 @@ type Config struct {
 	Drain     time.Duration
 	GCFloor   byteSize // the heap may grow to this before Go collects; 0 = plain GOGC
 
+	// Now is the domain's clock (publication, tokens, recency); the wall
+	// clock when nil. Tests inject theirs, never a flag.
+	Now func() time.Time
+
 	envErr error // a malformed environment fallback, reported by parse
 }
 
