@@ -342,33 +342,34 @@ func (s *Service) Upsert(ctx context.Context, in ArticleInput) (*Article, error)
 	if !ValidSlug(in.Slug) {
 		return nil, Invalid("slug", "must be lower-case letters, digits and single hyphens, at most 200 bytes")
 	}
-	var base *ArticleRecord
-	cur, err := s.store.Article(ctx, in.Slug)
-	switch {
-	case IsNotFound(err):
-	case err != nil:
-		return nil, fmt.Errorf("content: upsert %q: %w", in.Slug, err)
-	default:
-		base, err = s.recordOf(ctx, cur)
+	// The merge runs inside the store's write transaction, over the article
+	// as it is there: merged from an earlier read, a concurrent partial
+	// update of another field would be overwritten with its old value.
+	var (
+		inv      = &Invalidation{}
+		buildErr error
+	)
+	id, err := s.store.MergeArticle(ctx, in.Slug, inv, func(base *ArticleRecord) (ArticleRecord, error) {
+		rec, err := s.buildRecord(base, in)
 		if err != nil {
-			return nil, err
+			buildErr = err
+			return rec, err
 		}
+		inv.Tags = writeTags(base, &rec)
+		return rec, nil
+	})
+	if buildErr != nil {
+		return nil, buildErr
 	}
-	rec, err := s.buildRecord(base, in)
-	if err != nil {
-		return nil, err
-	}
-	inv := &Invalidation{Tags: writeTags(base, &rec)}
-	ids, err := s.store.UpsertArticles(ctx, []ArticleRecord{rec}, inv)
 	if err != nil {
 		return nil, fmt.Errorf("content: upsert %q: %w", in.Slug, err)
 	}
 	s.invalidated(ctx, inv)
-	got, err := s.store.ArticlesByID(ctx, ids)
-	if err != nil || got[ids[0]] == nil {
+	got, err := s.store.ArticlesByID(ctx, []int64{id})
+	if err != nil || got[id] == nil {
 		return nil, fmt.Errorf("content: read back %q: %w", in.Slug, err)
 	}
-	return got[ids[0]], nil
+	return got[id], nil
 }
 
 // Delete removes an article; it reports whether there was one.

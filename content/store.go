@@ -40,6 +40,13 @@ type Store interface {
 	// logs inv (filling its ID and At) in that same transaction, and
 	// returns the records' ids in order.
 	UpsertArticles(ctx context.Context, recs []ArticleRecord, inv *Invalidation) ([]int64, error)
+	// MergeArticle writes one article in one write transaction: it reads
+	// the stored record with slug under the write lock (nil when there is
+	// none), calls merge once with it, writes the record merge returns and
+	// logs inv (which merge may fill; ID and At are filled on commit).
+	// When merge fails nothing is written and its error is returned as it
+	// is. It returns the article's id.
+	MergeArticle(ctx context.Context, slug string, inv *Invalidation, merge func(old *ArticleRecord) (ArticleRecord, error)) (int64, error)
 	// DeleteArticle reports whether there was an article to delete; when
 	// there was, inv is logged with the deletion.
 	DeleteArticle(ctx context.Context, slug string, inv *Invalidation) (bool, error)

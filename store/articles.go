@@ -77,6 +77,41 @@ func (s *DB) Article(ctx context.Context, slug string) (*content.Article, error)
 	return a, nil
 }
 
+// record reads the article with slug as the full record a partial update
+// merges into, through on (a write transaction, so that nothing changes
+// between this read and the write); nil when there is none. Like the
+// service's own recordOf it leaves Body, ReadingTimeMinutes and Sample
+// unset: the merge derives the first two again.
+func (s *DB) record(ctx context.Context, on querier, slug string) (*content.ArticleRecord, error) {
+	a, err := scanArticle(s.queryRowOn(ctx, on, "SELECT "+articleColumns+articleFrom+" WHERE a.slug = ?", slug))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("article: %w", err)
+	}
+	r := &content.ArticleRecord{
+		Slug: a.Slug, Title: a.Title, Summary: a.Summary, Source: a.Source, BodyFormat: a.BodyFormat,
+		Section: a.Section, Image: a.Image, PublishedAt: a.PublishedAt,
+	}
+	err = s.namedFor(ctx, on, "article_tags", "tags", "tag_slug", []int64{a.ID}, func(_ int64, slug, name string) {
+		r.Tags = append(r.Tags, content.Tag{Slug: slug, Name: name})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tags: %w", err)
+	}
+	err = s.namedFor(ctx, on, "article_authors", "authors", "author_slug", []int64{a.ID}, func(_ int64, slug, name string) {
+		r.Authors = append(r.Authors, content.Author{Slug: slug, Name: name})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("authors: %w", err)
+	}
+	if r.Related, err = s.pinned(ctx, on, a.ID); err != nil {
+		return nil, fmt.Errorf("pins: %w", err)
+	}
+	return r, nil
+}
+
 // maxIn bounds one IN list; longer lists are sent in chunks.
 const maxIn = 500
 
@@ -184,9 +219,9 @@ func (s *DB) CountArticles(ctx context.Context, f content.ListFilter) (int, erro
 }
 
 // namedFor loads (article_id, slug, name) rows of a join table, in order.
-func (s *DB) namedFor(ctx context.Context, join, table, col string, ids []int64, add func(id int64, slug, name string)) error {
+func (s *DB) namedFor(ctx context.Context, on querier, join, table, col string, ids []int64, add func(id int64, slug, name string)) error {
 	return chunks(ids, func(part []int64) error {
-		rows, err := s.query(ctx, "SELECT j.article_id, t.slug, t.name FROM "+join+" j JOIN "+table+" t ON t.slug = j."+col+
+		rows, err := s.queryOn(ctx, on, "SELECT j.article_id, t.slug, t.name FROM "+join+" j JOIN "+table+" t ON t.slug = j."+col+
 			" WHERE j.article_id IN ("+placeholders(len(part))+") ORDER BY j.article_id, j.position", anys(part)...)
 		if err != nil {
 			return err
@@ -209,7 +244,7 @@ func (s *DB) namedFor(ctx context.Context, join, table, col string, ids []int64,
 // TagsFor returns each article's tags in order.
 func (s *DB) TagsFor(ctx context.Context, ids []int64) (map[int64][]content.Tag, error) {
 	out := make(map[int64][]content.Tag, len(ids))
-	err := s.namedFor(ctx, "article_tags", "tags", "tag_slug", ids, func(id int64, slug, name string) {
+	err := s.namedFor(ctx, s.db, "article_tags", "tags", "tag_slug", ids, func(id int64, slug, name string) {
 		out[id] = append(out[id], content.Tag{Slug: slug, Name: name})
 	})
 	if err != nil {
@@ -221,7 +256,7 @@ func (s *DB) TagsFor(ctx context.Context, ids []int64) (map[int64][]content.Tag,
 // AuthorsFor returns each article's authors in order.
 func (s *DB) AuthorsFor(ctx context.Context, ids []int64) (map[int64][]content.Author, error) {
 	out := make(map[int64][]content.Author, len(ids))
-	err := s.namedFor(ctx, "article_authors", "authors", "author_slug", ids, func(id int64, slug, name string) {
+	err := s.namedFor(ctx, s.db, "article_authors", "authors", "author_slug", ids, func(id int64, slug, name string) {
 		out[id] = append(out[id], content.Author{Slug: slug, Name: name})
 	})
 	if err != nil {
@@ -232,16 +267,24 @@ func (s *DB) AuthorsFor(ctx context.Context, ids []int64) (map[int64][]content.A
 
 // Pinned returns an article's pinned related slugs.
 func (s *DB) Pinned(ctx context.Context, id int64) ([]string, error) {
-	rows, err := s.query(ctx, "SELECT related_slug FROM article_related WHERE article_id = ? ORDER BY position", id)
+	out, err := s.pinned(ctx, s.db, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: pinned of %d: %w", id, err)
+	}
+	return out, nil
+}
+
+func (s *DB) pinned(ctx context.Context, on querier, id int64) ([]string, error) {
+	rows, err := s.queryOn(ctx, on, "SELECT related_slug FROM article_related WHERE article_id = ? ORDER BY position", id)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	out := []string{}
 	for rows.Next() {
 		var slug string
 		if err := rows.Scan(&slug); err != nil {
-			return nil, fmt.Errorf("store: pinned of %d: %w", id, err)
+			return nil, err
 		}
 		out = append(out, slug)
 	}

@@ -102,14 +102,29 @@ func (s *DB) QueryCount() int64 { return s.queries.Load() }
 // Ping reports whether the database answers.
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
+// querier runs reads: the pool, or a write transaction reading under its
+// lock.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 func (s *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.queryOn(ctx, s.db, q, args...)
+}
+
+func (s *DB) queryOn(ctx context.Context, on querier, q string, args ...any) (*sql.Rows, error) {
 	s.queries.Add(1)
-	return s.db.QueryContext(ctx, s.d.rebind(q), args...)
+	return on.QueryContext(ctx, s.d.rebind(q), args...)
 }
 
 func (s *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.queryRowOn(ctx, s.db, q, args...)
+}
+
+func (s *DB) queryRowOn(ctx context.Context, on querier, q string, args ...any) *sql.Row {
 	s.queries.Add(1)
-	return s.db.QueryRowContext(ctx, s.d.rebind(q), args...)
+	return on.QueryRowContext(ctx, s.d.rebind(q), args...)
 }
 
 func (s *DB) exec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {

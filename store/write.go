@@ -37,6 +37,39 @@ func (s *DB) UpsertArticles(ctx context.Context, recs []content.ArticleRecord, i
 	return ids, nil
 }
 
+// MergeArticle reads the article with slug and writes what merge makes of
+// it in one write transaction, so no other write can land in between and be
+// overwritten by a merge made from an older copy.
+func (s *DB) MergeArticle(ctx context.Context, slug string, inv *content.Invalidation, merge func(old *content.ArticleRecord) (content.ArticleRecord, error)) (int64, error) {
+	tx, err := s.beginWrite(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: merge article %q: begin: %w", slug, err)
+	}
+	defer tx.Rollback()
+	old, err := s.record(ctx, tx, slug)
+	if err != nil {
+		return 0, fmt.Errorf("store: merge article %q: read: %w", slug, err)
+	}
+	rec, err := merge(old)
+	if err != nil {
+		return 0, err // the caller's own error, as it is
+	}
+	if rec.Slug != slug {
+		return 0, fmt.Errorf("store: merge article %q: merge returned slug %q", slug, rec.Slug)
+	}
+	id, err := s.upsertOne(ctx, tx, &rec, time.Now().UnixMilli(), nameCache{})
+	if err != nil {
+		return 0, fmt.Errorf("store: merge article %q: %w", slug, err)
+	}
+	if err := s.logInvalidation(ctx, tx, inv); err != nil {
+		return 0, fmt.Errorf("store: merge article %q: %w", slug, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("store: merge article %q: commit: %w", slug, err)
+	}
+	return id, nil
+}
+
 // beginWrite starts a write transaction. Writes are serialised (SQLite
 // always is; PostgreSQL takes a transaction lock) so that invalidation ids
 // commit in order and a poller reading "after id N" never skips one.
