@@ -30,7 +30,7 @@ type Check struct {
 // Config is what the edge serves.
 type Config struct {
 	GraphQL   http.Handler
-	Content   *content.Service // for the widget's pages and the demo page
+	Content   *content.Service // for the widget's pages and the demo site
 	PublicURL string
 	Checks    []Check
 	Registry  *prometheus.Registry
@@ -90,9 +90,14 @@ func New(c Config) http.Handler {
 	if c.Registry != nil {
 		route("GET /metrics", "metrics", promhttp.HandlerFor(c.Registry, promhttp.HandlerOpts{}))
 	}
-	route("GET /{$}", "demo", &demo{svc: c.Content, gateway: c.PublicURL, log: c.Log})
 	route("GET /explorer", "explorer", http.HandlerFunc(index))
 	route("GET /static/", "static", http.FileServerFS(static))
+	// The demo site (/, and every article, section and tag path) is the
+	// catch-all: every other pattern is more specific and wins, and a path
+	// none of them knows gets the demo's HTML 404. It takes every method
+	// (answering 405 to all but GET and HEAD) because "GET /" would
+	// conflict with the method-less /graphql.
+	route("/", "demo", &demo{svc: c.Content, gateway: c.PublicURL, log: c.Log, mux: mux})
 	// Nearly every request is for /graphql: it skips the mux's pattern
 	// matching (the same handler the mux would pick).
 	routes := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
