@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,11 +52,13 @@ func TestCLI(t *testing.T) {
 		{"keys create", []string{"keys", "create", "--name", "desk"}, "byl_", "", false},
 		{"keys create needs a name", []string{"keys", "create"}, "", "", true},
 		{"bad redis url", []string{"import", "--redis", "http://x", articles}, "", "--redis", false},
-		{"partners add", []string{"partners", "add", "acme", "--name", "Acme News", "--origins", "https://acme.example,http://localhost:3000"}, "partner acme saved (2 origins)", "", false},
-		{"partners add updates", []string{"partners", "add", "acme", "--name", "Acme", "--origins", "https://acme.example"}, "(1 origins)", "", false},
+		{"partners add", []string{"partners", "add", "acme", "--name", "Acme News", "--origins", "https://acme.example,http://localhost:3000"}, "partner acme added (2 origins)", "", false},
+		{"partners add updates", []string{"partners", "add", "acme", "--name", "Acme", "--origins", "https://acme.example"}, "partner acme updated (1 origins)", "", false},
+		{"partners add keeps omitted flags", []string{"partners", "add", "acme", "--origins", "https://acme.example,https://www.acme.example"}, "updated (2 origins)", "", false},
 		{"partners add a bad origin", []string{"partners", "add", "bad", "--name", "Bad", "--origins", "ftp://x/y"}, "", "not an origin", false},
-		{"partners add needs a name", []string{"partners", "add", "acme"}, "", "", true},
-		{"partners list", []string{"partners", "list"}, "acme  Acme", "", false},
+		{"partners add needs a name for a new partner", []string{"partners", "add", "nameless"}, "", "", true},
+		{"partners add needs an id", []string{"partners", "add", "--name", "X"}, "", "", true},
+		{"partners list", []string{"partners", "list"}, "acme  Acme  en      https://acme.example,https://www.acme.example", "", false},
 		{"subscribers export", []string{"subscribers", "export"}, "email,partner,status,consented_at,source_url,created_at\n", "", false},
 		{"subscribers export one partner", []string{"subscribers", "export", "--partner", "acme"}, "email,partner,status", "", false},
 	}
@@ -100,4 +103,82 @@ func TestCLI(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCLIErrorsAreOneLine runs the real binary: a command line it cannot
+// use exits 2 with one line on stderr that names the problem, never a bare
+// usage dump.
+func TestCLIErrorsAreOneLine(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "cli.db")
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no command", nil, "byline: no command given"},
+		{"unknown command", []string{"frobnicate"}, `byline: unknown command "frobnicate"`},
+		{"unknown flag", []string{"partners", "add", "demo", "--nmae", "X"}, "byline: partners add: flag provided but not defined: -nmae"},
+		{"new partner without a name", []string{"partners", "add", "acme", "--origins", "https://acme.example"}, "byline: partners add: --name is required for a new partner"},
+		{"partner without an id", []string{"partners", "add", "--name", "Acme"}, "byline: partners add: the partner's id is required (usage: byline partners add <id> [flags])"},
+		{"keys without a name", []string{"keys", "create"}, "byline: keys create: --name is required"},
+		{"import without a directory", []string{"import"}, "byline: import: want one directory"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runProcess(t, db, c.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			lines := strings.Split(strings.TrimRight(stderr, "\n"), "\n")
+			if c.name == "no command" { // the usage, then the one line
+				lines = lines[len(lines)-1:]
+			}
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], c.want) {
+				t.Errorf("stderr = %q, want one line starting %q", stderr, c.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want nothing", stdout)
+			}
+		})
+	}
+	t.Run("an update keeps what it does not name", func(t *testing.T) {
+		if code, _, stderr := runProcess(t, db, "partners", "add", "acme", "--name", "Acme News", "--locale", "mn", "--accent", "#112233"); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if code, _, stderr := runProcess(t, db, "partners", "add", "acme", "--origins", "https://acme.example"); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		svc, store, err := openService(context.Background(), &Config{DB: db})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer store.Close()
+		p, err := svc.Partner(context.Background(), "acme")
+		if err != nil || p == nil {
+			t.Fatalf("partner: %v %v", p, err)
+		}
+		if p.Name != "Acme News" || p.Locale != "mn" || p.Theme.Accent != "#112233" || strings.Join(p.Origins, ",") != "https://acme.example" {
+			t.Errorf("after the update: %+v", *p)
+		}
+	})
+}
+
+// runProcess runs the test binary as byline with args and returns its exit
+// code and output.
+func runProcess(t *testing.T, db string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "BYLINE_TEST_AS_BYLINE=1", "BYLINE_DATABASE_URL="+db)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, stdout.String(), stderr.String()
+	case errors.As(err, &exit):
+		return exit.ExitCode(), stdout.String(), stderr.String()
+	}
+	t.Fatal(err)
+	return 0, "", ""
 }

@@ -37,22 +37,38 @@ type Config struct {
 	// clock when nil. Tests inject theirs, never a flag.
 	Now func() time.Time
 
-	envErr error // a malformed environment fallback, reported by parse
+	envErr error  // a malformed environment fallback, reported by parse
+	help   func() // prints the subcommand's usage (--help)
 }
 
-// errUsage marks a command line that could not be understood; the usage
-// has already been printed.
+// errUsage marks a command line that could not be understood: main prints
+// the error as one line and exits 2.
 var errUsage = errors.New("usage")
+
+// usageError names what is wrong with a command line; it is errUsage.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string        { return e.msg }
+func (e *usageError) Is(target error) bool { return target == errUsage }
+
+// usagef is a usage error, e.g. usagef("partners add: --name is required").
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
 
 // flagSet builds a subcommand's flags over cfg. Every subcommand takes --db
 // and --redis; serve adds its own.
 func flagSet(name, usage string, cfg *Config, getenv func(string) string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
+	// The flag package's own messages are discarded: parse turns an error
+	// into one line, and prints the usage only when it is asked for.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	help := func() {
 		fmt.Fprintf(stderr, "usage: byline %s\n\nflags (environment fallback in brackets):\n", usage)
+		fs.SetOutput(stderr)
 		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
+	cfg.help = help
 	fs.StringVar(&cfg.DB, "db", envOr(getenv, "BYLINE_DATABASE_URL", "data/byline.db"),
 		"database: a file path or sqlite: URL (SQLite), or postgres://… [BYLINE_DATABASE_URL]")
 	fs.StringVar(&cfg.Redis, "redis", getenv("BYLINE_REDIS_URL"),
@@ -105,9 +121,10 @@ func levelOr(s string) slog.Level {
 func parse(fs *flag.FlagSet, args []string, cfg *Config) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			cfg.help()
 			return err
 		}
-		return errUsage
+		return usagef("%s: %v (see byline %s --help)", fs.Name(), err, fs.Name())
 	}
 	if cfg.envErr != nil {
 		return cfg.envErr

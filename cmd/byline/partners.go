@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,17 +16,20 @@ import (
 
 func partnersCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "add" && args[0] != "list") {
-		fmt.Fprint(stderr, "usage: byline partners add <id> --name N --origins O,O… | byline partners list\n")
-		return errUsage
+		return usagef("partners: want a subcommand: byline partners add <id> [flags] | byline partners list")
 	}
 	var (
 		cfg                     Config
 		name, origins, locale   string
 		accent, background, txt string
 	)
-	fs := flagSet("partners "+args[0], "partners "+args[0]+" [flags]", &cfg, getenv, stderr)
+	usage := "partners list [flags]"
 	if args[0] == "add" {
-		fs.StringVar(&name, "name", "", "the partner's name (required)")
+		usage = "partners add <id> [flags]"
+	}
+	fs := flagSet("partners "+args[0], usage, &cfg, getenv, stderr)
+	if args[0] == "add" {
+		fs.StringVar(&name, "name", "", "the partner's name (required for a new partner)")
 		fs.StringVar(&origins, "origins", "", "comma-separated origins allowed to embed the widget, e.g. https://news.example.com")
 		fs.StringVar(&locale, "locale", "en", "the widget's default locale: en or mn")
 		fs.StringVar(&accent, "accent", "", "theme accent colour, #rrggbb")
@@ -44,6 +48,9 @@ func partnersCmd(ctx context.Context, args []string, getenv func(string) string,
 	if args[0] == "add" && id == "" && fs.NArg() > 0 {
 		id = fs.Arg(0)
 	}
+	if args[0] == "add" && id == "" {
+		return usagef("partners add: the partner's id is required (usage: byline %s)", usage)
+	}
 	a, err := openApp(ctx, &cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
@@ -61,29 +68,59 @@ func partnersCmd(ctx context.Context, args []string, getenv func(string) string,
 		}
 		return tw.Flush()
 	}
-	if id == "" || name == "" {
-		fs.Usage()
-		return errUsage
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	old, err := a.svc.Partner(ctx, id)
+	if err != nil {
+		return err
 	}
+	// An update changes what its flags name and keeps the rest.
+	p := content.Partner{ID: id, Locale: locale}
+	if old != nil {
+		p = *old
+		p.Origins = append([]string(nil), old.Origins...)
+	} else if !set["name"] {
+		return usagef("partners add: --name is required for a new partner")
+	}
+	if set["name"] {
+		p.Name = name
+	}
+	if set["origins"] {
+		p.Origins = splitList(origins)
+	}
+	if set["locale"] {
+		p.Locale = locale
+	}
+	for flagName, v := range map[string]*string{"accent": &p.Theme.Accent, "background": &p.Theme.Background, "text": &p.Theme.Text} {
+		if set[flagName] {
+			*v = fs.Lookup(flagName).Value.String()
+		}
+	}
+	if err := a.svc.SavePartner(ctx, p); err != nil {
+		return fmt.Errorf("partners add %s: %w", id, err)
+	}
+	verb := "added"
+	if old != nil {
+		verb = "updated"
+	}
+	fmt.Fprintf(stdout, "partner %s %s (%d origins); running gateways see it within 5 s\n", id, verb, len(p.Origins))
+	return nil
+}
+
+// splitList splits a comma-separated flag, dropping empty items.
+func splitList(s string) []string {
 	var list []string
-	for _, o := range strings.Split(origins, ",") {
+	for _, o := range strings.Split(s, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			list = append(list, o)
 		}
 	}
-	p := content.Partner{ID: id, Name: name, Origins: list, Locale: locale,
-		Theme: content.Theme{Accent: accent, Background: background, Text: txt}}
-	if err := a.svc.SavePartner(ctx, p); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "partner %s saved (%d origins); running gateways see it within 5 s\n", id, len(list))
-	return nil
+	return list
 }
 
 func subscribersCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "export" {
-		fmt.Fprint(stderr, "usage: byline subscribers export [--partner P]\n")
-		return errUsage
+		return usagef("subscribers: want a subcommand: byline subscribers export [--partner P]")
 	}
 	var (
 		cfg     Config
@@ -111,3 +148,4 @@ func subscribersCmd(ctx context.Context, args []string, getenv func(string) stri
 	w.Flush()
 	return w.Error()
 }
+

@@ -35,7 +35,7 @@ commands:
   serve              run the gateway (imports the sample content into an empty database)
   import <dir>       import Markdown articles with YAML front matter, all or nothing
   keys create --name N   create an editor API key (printed once, stored hashed)
-  partners add <id> --name N --origins O,O…   add a widget partner, or update its name and allow-list
+  partners add <id> [flags]   add a widget partner (--name, --origins O,O…), or update one: omitted flags keep their values
   partners list      list the partners
   subscribers export [--partner P]   CSV of subscribers on stdout
   version            print the version
@@ -47,7 +47,7 @@ Run "byline <command> --help" for a command's flags.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errUsage
+		return usagef("no command given")
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -67,8 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				fmt.Fprintln(stdout, "usage: byline version\n\nprints the version the binary was built from")
 				return nil
 			}
-			fmt.Fprintf(stderr, "byline version: takes no arguments, got %q\n", rest[0])
-			return errUsage
+			return usagef("version: takes no arguments, got %q", rest[0])
 		}
 		fmt.Fprintln(stdout, "byline", version())
 		return nil
@@ -76,8 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprintf(stderr, "byline: unknown command %q\n\n%s", cmd, usage)
-	return errUsage
+	return usagef("unknown command %q (see byline help)", cmd)
 }
 
 // version is the module version or VCS revision the binary was built from.
@@ -304,8 +302,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+		return usagef("import: want one directory, got %d arguments (usage: byline import <dir> [flags])", fs.NArg())
 	}
 	dir := fs.Arg(0)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
@@ -328,8 +325,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 
 func keysCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprint(stderr, "usage: byline keys create --name N [--db …]\n")
-		return errUsage
+		return usagef("keys: want a subcommand: byline keys create --name N [flags]")
 	}
 	var (
 		cfg  Config
@@ -341,8 +337,7 @@ func keysCmd(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	if name == "" {
-		fs.Usage()
-		return errUsage
+		return usagef("keys create: --name is required")
 	}
 	svc, db, err := openService(ctx, &cfg)
 	if err != nil {
