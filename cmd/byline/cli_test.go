@@ -10,6 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bylinehq/byline/content"
+	"github.com/bylinehq/byline/internal/testenv"
 )
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (string, string, error) {
@@ -181,4 +184,52 @@ func runProcess(t *testing.T, db string, args ...string) (int, string, string) {
 	}
 	t.Fatal(err)
 	return 0, "", ""
+}
+
+func TestCSVCellNeutralisesFormulas(t *testing.T) {
+	for _, c := range []struct{ name, in, want string }{
+		{"plain address", "reader@example.com", "reader@example.com"},
+		{"empty", "", ""},
+		{"equals", "=HYPERLINK(\"http://x\")@example.com", "'=HYPERLINK(\"http://x\")@example.com"},
+		{"plus", "+1+1@example.com", "'+1+1@example.com"},
+		{"minus", "-2@example.com", "'-2@example.com"},
+		{"at", "@SUM(A1)", "'@SUM(A1)"},
+		{"tab", "\t=1", "'\t=1"},
+		{"carriage return", "\r=1", "'\r=1"},
+		{"formula later in the cell", "a=1@example.com", "a=1@example.com"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := csvCell(c.in); got != c.want {
+				t.Errorf("csvCell(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
+
+// TestSubscribersExportIsNotAFormula exports a real subscriber whose address
+// a spreadsheet would run as a formula.
+func TestSubscribersExportIsNotAFormula(t *testing.T) {
+	env := map[string]string{"BYLINE_DATABASE_URL": filepath.Join(t.TempDir(), "csv.db")}
+	cfg := &Config{DB: env["BYLINE_DATABASE_URL"], Now: testenv.Clock()}
+	svc, db, err := openService(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := svc.EnsureDemoPartner(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const addr = "-2+3@example.com"
+	res, err := svc.Subscribe(ctx, content.SubscribeInput{Email: addr, Partner: "demo", Consent: true, PageURL: "https://news.example.com/x"}, content.RequestMeta{IP: "192.0.2.1"})
+	db.Close()
+	if err != nil || res.Status != content.StatusPending {
+		t.Fatalf("subscribe: %+v %v", res, err)
+	}
+	out, _, err := runCLI(t, env, "subscribers", "export")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "\n'"+addr+",demo,") {
+		t.Errorf("export does not neutralise %q:\n%s", addr, out)
+	}
 }

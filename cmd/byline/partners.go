@@ -143,9 +143,19 @@ func subscribersCmd(ctx context.Context, args []string, getenv func(string) stri
 	w := csv.NewWriter(stdout)
 	_ = w.Write([]string{"email", "partner", "status", "consented_at", "source_url", "created_at"})
 	for _, s := range subs {
-		_ = w.Write([]string{s.Email, s.Partner, s.Status, s.ConsentedAt.Format(time.RFC3339), s.SourceURL, s.CreatedAt.Format(time.RFC3339)})
+		_ = w.Write([]string{csvCell(s.Email), csvCell(s.Partner), s.Status, s.ConsentedAt.Format(time.RFC3339), csvCell(s.SourceURL), s.CreatedAt.Format(time.RFC3339)})
 	}
 	w.Flush()
 	return w.Error()
 }
 
+// csvCell keeps a reader-supplied value from running as a formula when the
+// export is opened in a spreadsheet (OWASP "CSV injection"): a cell that
+// starts with a formula trigger gets a leading apostrophe, which Excel,
+// LibreOffice and Google Sheets show as text.
+func csvCell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
