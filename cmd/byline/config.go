@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -25,13 +26,16 @@ type Config struct {
 	NoCache   bool
 	DebugAddr string
 	Proxies   string
-	MinFill   time.Duration // how fast a sign-up may come (tests shorten it)
-	Rank      content.RankConfig
-	SMTP      string
-	PublicURL string
-	LogLevel  slog.Level
-	Drain     time.Duration
-	GCFloor   byteSize // the heap may grow to this before Go collects; 0 = plain GOGC
+	// TrustedProxies is Proxies parsed: the peers whose X-Forwarded-For
+	// names the client.
+	TrustedProxies []netip.Prefix
+	MinFill        time.Duration // how fast a sign-up may come (tests shorten it)
+	Rank           content.RankConfig
+	SMTP           string
+	PublicURL      string
+	LogLevel       slog.Level
+	Drain          time.Duration
+	GCFloor        byteSize // the heap may grow to this before Go collects; 0 = plain GOGC
 
 	// Now is the domain's clock (publication, tokens, recency); the wall
 	// clock when nil. Tests inject theirs, never a flag.

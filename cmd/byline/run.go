@@ -168,6 +168,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = defaultPublicURL(cfg.Addr)
 	}
+	proxies, err := server.ParsePrefixes(cfg.Proxies)
+	if err != nil {
+		return usagef("serve: --trusted-proxies %q: %v", cfg.Proxies, err)
+	}
+	cfg.TrustedProxies = proxies
 	log := newLogger(stderr, cfg.LogLevel)
 	// go-redis logs through one process-wide logger; serve owns the process,
 	// so its lines (failed dials during an outage) join the structured log.
@@ -206,11 +211,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		// the index is built, so the build's peak stays as it was.
 		go gcfloor.Run(cctx, uint64(cfg.GCFloor), gcPercent, nil)
 	}
-	proxies, err := server.ParsePrefixes(cfg.Proxies)
-	if err != nil {
-		return fmt.Errorf("--trusted-proxies: %w", err)
-	}
-	a.proxies = proxies
+	a.proxies = cfg.TrustedProxies
 	h := newHandler(a, log, graph.Options{}, !cfg.NoCache)
 	if cfg.DebugAddr != "" {
 		go servePprof(cctx, cfg.DebugAddr, log)
@@ -274,6 +275,9 @@ func newHandler(a *app, log *slog.Logger, gopts graph.Options, cached bool) http
 		Log:       log,
 		Version:   version(),
 		Checks:    checks,
+		// Behind a load balancer every reader arrives from its address:
+		// without this, all share one rate-limit bucket and one consent IP.
+		TrustedProxies: a.proxies,
 	})
 }
 
