@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/bylinehq/byline/internal/testenv"
 )
 
 // TestReadmeCommands runs every shell block of the README that calls the
@@ -16,7 +18,7 @@ import (
 // first example cannot run is the first thing a newcomer meets.
 func TestReadmeCommands(t *testing.T) {
 	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("curl is not installed")
+		testenv.Missing(t, "curl", err)
 	}
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
