@@ -54,8 +54,7 @@ func NewHandler(o Options) http.Handler {
 	es := NewExecutableSchema(cfg)
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(httpTransport{}) // GET and POST as GraphQL over HTTP says: transport.go
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	apq := o.APQ
@@ -70,7 +69,12 @@ func NewHandler(o Options) http.Handler {
 	srv.AroundFields(hintFields(readHints(es.Schema())))
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
-		oc := graphql.GetOperationContext(ctx)
+		// A request refused before it was parsed (a body of the wrong
+		// shape) has no operation context.
+		var oc *graphql.OperationContext
+		if graphql.HasOperationContext(ctx) {
+			oc = graphql.GetOperationContext(ctx)
+		}
 		if p, _ := ctx.Value(policyKey{}).(*policy); p != nil &&
 			(resp == nil || len(resp.Errors) > 0 || oc != nil && oc.Operation != nil && oc.Operation.Operation != ast.Query) {
 			p.forbid() // errors and writes are never cached
