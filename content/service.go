@@ -165,10 +165,16 @@ func (s *Service) Count(ctx context.Context, f ListFilter) (int, error) {
 	return n, nil
 }
 
-// Sections lists the site's sections.
+// Sections lists the site's sections that readers can see: those with at
+// least one public story. A section made by a draft stays unnamed until the
+// draft is published.
 func (s *Service) Sections(ctx context.Context) ([]Section, error) {
 	Record(ctx, ListSections)
-	return s.store.Sections(ctx)
+	list, err := s.store.Sections(ctx, s.cfg.Now())
+	if err != nil {
+		return nil, fmt.Errorf("content: sections: %w", err)
+	}
+	return list, nil
 }
 
 // TagsFor returns tags per article id, for batch loaders.
@@ -239,7 +245,7 @@ func (s *Service) Breadcrumbs(ctx context.Context, path string, maxLen *int) ([]
 		return trail(n), nil
 	case len(parts) == 2 && parts[0] == "tag":
 		Record(ctx, TagTag(parts[1]))
-		t, err := s.store.Tag(ctx, parts[1])
+		t, err := s.store.Tag(ctx, parts[1], s.cfg.Now())
 		if IsNotFound(err) {
 			return []Breadcrumb{}, nil
 		} else if err != nil {
@@ -248,7 +254,7 @@ func (s *Service) Breadcrumbs(ctx context.Context, path string, maxLen *int) ([]
 		return trail(n, Breadcrumb{Label: t.Name, URL: t.URL()}), nil
 	case len(parts) == 1:
 		Record(ctx, SectionTag(parts[0]))
-		sec, err := s.store.Section(ctx, parts[0])
+		sec, err := s.store.Section(ctx, parts[0], s.cfg.Now())
 		if IsNotFound(err) {
 			return []Breadcrumb{}, nil
 		} else if err != nil {

@@ -20,9 +20,14 @@ type Store interface {
 	// their editorial order, keyed by article id.
 	TagsFor(ctx context.Context, ids []int64) (map[int64][]Tag, error)
 	AuthorsFor(ctx context.Context, ids []int64) (map[int64][]Author, error)
-	Sections(ctx context.Context) ([]Section, error)
-	Section(ctx context.Context, slug string) (*Section, error)
-	Tag(ctx context.Context, slug string) (*Tag, error)
+	// Sections lists, by name, the sections holding at least one article
+	// public at now. Section and Tag return the section or tag with slug
+	// only when an article public at now is filed under it, and a
+	// NotFoundError otherwise: a draft or a scheduled story must not reveal
+	// the name of the section or tag it creates.
+	Sections(ctx context.Context, now time.Time) ([]Section, error)
+	Section(ctx context.Context, slug string, now time.Time) (*Section, error)
+	Tag(ctx context.Context, slug string, now time.Time) (*Tag, error)
 	// RelatedCandidates returns public articles sharing a tag or the
 	// section with article id, best first: shared tags, then section, then
 	// newest.

@@ -291,9 +291,19 @@ func (s *DB) pinned(ctx context.Context, on querier, id int64) ([]string, error)
 	return out, rows.Err()
 }
 
-// Sections lists the sections that have articles, by name.
-func (s *DB) Sections(ctx context.Context) ([]content.Section, error) {
-	rows, err := s.query(ctx, "SELECT slug, name FROM sections ORDER BY name")
+// publicInSection and publicInTag hold when an article public at the bound
+// time is filed under the outer query's section or tag (aliased s): a
+// draft's section or tag exists as a row but must not be named to readers.
+const (
+	publicInSection = `EXISTS (SELECT 1 FROM articles a WHERE a.section_slug = s.slug
+		AND a.published_ms IS NOT NULL AND a.published_ms <= ?)`
+	publicInTag = `EXISTS (SELECT 1 FROM article_tags j JOIN articles a ON a.id = j.article_id
+		WHERE j.tag_slug = s.slug AND a.published_ms IS NOT NULL AND a.published_ms <= ?)`
+)
+
+// Sections lists, by name, the sections with an article public at now.
+func (s *DB) Sections(ctx context.Context, now time.Time) ([]content.Section, error) {
+	rows, err := s.query(ctx, "SELECT s.slug, s.name FROM sections s WHERE "+publicInSection+" ORDER BY s.name", now.UnixMilli())
 	if err != nil {
 		return nil, fmt.Errorf("store: sections: %w", err)
 	}
@@ -309,9 +319,11 @@ func (s *DB) Sections(ctx context.Context) ([]content.Section, error) {
 	return out, rows.Err()
 }
 
-func (s *DB) named(ctx context.Context, table, kind, slug string) (string, error) {
+// named reads the name of the row of table with slug, when public (an
+// EXISTS over the row aliased s) holds at now.
+func (s *DB) named(ctx context.Context, table, kind, public, slug string, now time.Time) (string, error) {
 	var name string
-	err := s.queryRow(ctx, "SELECT name FROM "+table+" WHERE slug = ?", slug).Scan(&name)
+	err := s.queryRow(ctx, "SELECT s.name FROM "+table+" s WHERE s.slug = ? AND "+public, slug, now.UnixMilli()).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", &content.NotFoundError{Kind: kind, Key: slug}
 	}
@@ -321,18 +333,18 @@ func (s *DB) named(ctx context.Context, table, kind, slug string) (string, error
 	return name, nil
 }
 
-// Section returns the section with slug.
-func (s *DB) Section(ctx context.Context, slug string) (*content.Section, error) {
-	name, err := s.named(ctx, "sections", "section", slug)
+// Section returns the section with slug if an article public at now is in it.
+func (s *DB) Section(ctx context.Context, slug string, now time.Time) (*content.Section, error) {
+	name, err := s.named(ctx, "sections", "section", publicInSection, slug, now)
 	if err != nil {
 		return nil, err
 	}
 	return &content.Section{Slug: slug, Name: name}, nil
 }
 
-// Tag returns the tag with slug.
-func (s *DB) Tag(ctx context.Context, slug string) (*content.Tag, error) {
-	name, err := s.named(ctx, "tags", "tag", slug)
+// Tag returns the tag with slug if an article public at now carries it.
+func (s *DB) Tag(ctx context.Context, slug string, now time.Time) (*content.Tag, error) {
+	name, err := s.named(ctx, "tags", "tag", publicInTag, slug, now)
 	if err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ func TestUpsertAndGet(t *testing.T) {
 		}
 		// A tag given by slug does not rename "Oyu Tolgoi".
 		mustUpsert(t, svc, content.ArticleInput{Slug: "copper-rises", Tags: []string{"oyu-tolgoi"}})
-		tag, err := db.Tag(ctx, "oyu-tolgoi")
+		tag, err := db.Tag(ctx, "oyu-tolgoi", now)
 		if err != nil || tag.Name != "Oyu Tolgoi" {
 			t.Fatalf("tag renamed: %+v %v", tag, err)
 		}
@@ -121,7 +121,7 @@ func TestNotFound(t *testing.T) {
 		if _, err := db.Article(ctx, "nope"); !content.IsNotFound(err) {
 			t.Fatalf("article: want not found, got %v", err)
 		}
-		if _, err := db.Section(ctx, "nope"); !content.IsNotFound(err) {
+		if _, err := db.Section(ctx, "nope", now); !content.IsNotFound(err) {
 			t.Fatalf("section: want not found, got %v", err)
 		}
 		if a, err := svc.Article(ctx, "nope"); a != nil || err != nil {
