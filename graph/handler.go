@@ -9,7 +9,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -22,48 +21,48 @@ type Options struct {
 	Content       *content.Service
 	Log           *slog.Logger
 	Metrics       prometheus.Registerer // nil: not exported
-	MaxDepth      int                   // default 12
-	MaxComplexity int                   // default 5000
+	Limits        Limits                // zero fields take DefaultLimits
+	Timeout       time.Duration         // a request's deadline, database and ranker included; default 10 s
+	Limiter       Limiter               // caps persisted-query registrations per client; nil: none
 	BatchWait     time.Duration         // how long loaders gather keys; default 100µs
 	APQ           graphql.Cache[string] // persisted queries; nil: an in-process LRU
 }
 
-// Limits a query must stay within, unless Options say otherwise.
-const (
-	DefaultMaxDepth      = 12
-	DefaultMaxComplexity = 5000
-)
+// DefaultTimeout bounds one request's work: no page needs more, and an
+// expensive one must not hold a connection and the database for minutes.
+const DefaultTimeout = 10 * time.Second
+
+// Limiter counts events per key in fixed windows (the cache's limiter).
+type Limiter interface {
+	Allow(ctx context.Context, key string, limit int, win time.Duration) bool
+}
 
 // NewHandler serves GraphQL over HTTP (GET and POST).
 func NewHandler(o Options) http.Handler {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	if o.MaxDepth == 0 {
-		o.MaxDepth = DefaultMaxDepth
-	}
-	if o.MaxComplexity == 0 {
-		o.MaxComplexity = DefaultMaxComplexity
+	o.Limits = o.Limits.orDefault()
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
 	}
 	if o.BatchWait == 0 {
 		o.BatchWait = defaultBatchWait
 	}
 	m := newMetrics(o.Metrics)
 	cfg := Config{Resolvers: &Resolver{Content: o.Content, Log: o.Log}}
-	complexity(&cfg.Complexity)
 	es := NewExecutableSchema(cfg)
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(httpTransport{}) // GET and POST as GraphQL over HTTP says: transport.go
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(newDocCache[*ast.QueryDocument](docCacheBytes, docCacheEntries))
 	srv.Use(extension.Introspection{})
 	apq := o.APQ
 	if apq == nil {
-		apq = lru.New[string](1000)
+		apq = newDocCache[string](apqLocalBytes, apqLocalEntries)
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
-	srv.Use(depthLimit{Max: o.MaxDepth})
-	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: &checkedAPQ{store: apq, schema: es.Schema(), limits: o.Limits, limiter: o.Limiter}})
+	srv.Use(costLimit{o.Limits}) // after APQ, which fills in a hash's document
 	srv.SetErrorPresenter(presenter(o.Log, m))
 	srv.SetRecoverFunc(recoverer(o.Log))
 	srv.AroundFields(hintFields(readHints(es.Schema())))
@@ -89,7 +88,9 @@ func NewHandler(o Options) http.Handler {
 		return resp
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := withLoaders(r.Context(), o.Content, o.BatchWait)
+		ctx, cancel := context.WithTimeout(r.Context(), o.Timeout)
+		defer cancel()
+		ctx = withLoaders(ctx, o.Content, o.BatchWait)
 		p := &policy{}
 		if tok := bearerFrom(r); tok != "" {
 			ctx = context.WithValue(ctx, bearerKey{}, tok)

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,10 +32,11 @@ const seedSlug = "mongolia-prime-minister-pays-official-visit-to-the-usa"
 // app is the whole gateway over a fresh SQLite database holding the sample
 // content, served by httptest.
 type testApp struct {
-	t   *testing.T
-	db  *store.DB
-	svc *content.Service
-	srv *httptest.Server
+	t    *testing.T
+	db   *store.DB
+	svc  *content.Service
+	srv  *httptest.Server
+	logs *syncBuffer
 }
 
 func newApp(t *testing.T) *testApp {
@@ -63,7 +65,8 @@ func newAppWith(t *testing.T, cfg *Config) *testApp {
 		cfg.Now = testenv.Clock()
 	}
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +82,26 @@ func newAppWith(t *testing.T, cfg *Config) *testApp {
 	// loaded machine; production uses the default.
 	srv := httptest.NewServer(newHandler(a, log, graph.Options{BatchWait: 20 * time.Millisecond}, true))
 	t.Cleanup(srv.Close)
-	return &testApp{t: t, db: a.db, svc: a.svc, srv: srv}
+	return &testApp{t: t, db: a.db, svc: a.svc, srv: srv, logs: logs}
+}
+
+// syncBuffer is the gateway's log in tests: warnings and errors, read back
+// to prove that bad input leaves no panic or stack trace behind.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 type gqlResponse struct {

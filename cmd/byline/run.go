@@ -258,7 +258,7 @@ func deliver(ctx context.Context, svc *content.Service, sender content.Sender, l
 // newHandler wires the GraphQL layer, the cache and the HTTP edge.
 func newHandler(a *app, log *slog.Logger, gopts graph.Options, cached bool) http.Handler {
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	gopts.Content, gopts.Log, gopts.Metrics, gopts.APQ = a.svc, log, a.reg, a.cache.APQ()
+	gopts.Content, gopts.Log, gopts.Metrics, gopts.APQ, gopts.Limiter = a.svc, log, a.reg, a.cache.APQ(), a.cache.Limiter()
 	checks := []server.Check{{Name: "database", Required: true, Func: a.svc.Ping}}
 	if a.rdb != nil {
 		checks = append(checks, server.Check{Name: "redis", Func: a.cache.Ping})
