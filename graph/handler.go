@@ -18,14 +18,14 @@ import (
 
 // Options configure the GraphQL handler.
 type Options struct {
-	Content       *content.Service
-	Log           *slog.Logger
-	Metrics       prometheus.Registerer // nil: not exported
-	Limits        Limits                // zero fields take DefaultLimits
-	Timeout       time.Duration         // a request's deadline, database and ranker included; default 10 s
-	Limiter       Limiter               // caps persisted-query registrations per client; nil: none
-	BatchWait     time.Duration         // how long loaders gather keys; default 100µs
-	APQ           graphql.Cache[string] // persisted queries; nil: an in-process LRU
+	Content   *content.Service
+	Log       *slog.Logger
+	Metrics   prometheus.Registerer // nil: not exported
+	Limits    Limits                // zero fields take DefaultLimits
+	Timeout   time.Duration         // a request's deadline, database and ranker included; default 10 s
+	Limiter   Limiter               // caps persisted-query registrations per client; nil: none
+	BatchWait time.Duration         // how long loaders gather keys; default 100µs
+	APQ       graphql.Cache[string] // persisted queries; nil: an in-process LRU
 }
 
 // DefaultTimeout bounds one request's work: no page needs more, and an
