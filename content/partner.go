@@ -3,7 +3,6 @@ package content
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -134,15 +133,6 @@ func (p *Partner) theme() Theme {
 	return t
 }
 
-// NormaliseOrigin checks an origin (scheme://host[:port], nothing else).
-func NormaliseOrigin(s string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-		return "", Invalid("origins", "%q is not an origin like https://news.example.com", s)
-	}
-	return u.Scheme + "://" + strings.ToLower(u.Host), nil
-}
-
 var themeColour = func(s string) bool {
 	if s == "" {
 		return true
@@ -167,6 +157,11 @@ func (s *Service) SavePartner(ctx context.Context, p Partner) error {
 	p.Name = strings.TrimSpace(p.Name)
 	if p.Name == "" || utf8.RuneCountInString(p.Name) > 100 {
 		return Invalid("name", "must be 1 to 100 characters")
+	}
+	if hasControl(p.Name) {
+		// The name is an email subject and a page heading: a line break
+		// there is a header injection, a bidi override a spoof.
+		return Invalid("name", "must not contain control characters (line breaks, tabs, bidi overrides)")
 	}
 	if len(p.Origins) > 50 {
 		return Invalid("origins", "at most 50")
