@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -583,9 +584,8 @@ func checkImage(img Image) (*Image, error) {
 	if img.URL == "" {
 		return nil, nil
 	}
-	u := img.URL
-	if !(strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "/")) || len(u) > 2000 || strings.ContainsAny(u, " \"'<>") {
-		return nil, Invalid("image.url", "must be an http(s) URL or a site path")
+	if !validImageURL(img.URL) {
+		return nil, Invalid("image.url", "must be an absolute http(s) URL or a site path such as /media/photo.jpg, at most 2000 bytes")
 	}
 	if utf8.RuneCountInString(img.Alt) > maxTitle {
 		return nil, Invalid("image.alt", "must be at most %d characters", maxTitle)
@@ -594,6 +594,24 @@ func checkImage(img Image) (*Image, error) {
 		return nil, Invalid("image", "width and height must be between 0 and 20000")
 	}
 	return &img, nil
+}
+
+// validImageURL reports whether u may be an article's image: an absolute
+// http(s) URL with a host, or a path on the site ("/media/x.jpg"). "//host"
+// and "/\host" are rejected: browsers read both as another site's address.
+func validImageURL(u string) bool {
+	if u == "" || len(u) > 2000 || hasControl(u) || strings.ContainsAny(u, " \"'<>\\`") {
+		return false
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	if strings.HasPrefix(u, "/") {
+		return !strings.HasPrefix(u, "//") && p.Scheme == "" && p.Host == ""
+	}
+	scheme := strings.ToLower(p.Scheme)
+	return (scheme == "http" || scheme == "https") && p.Hostname() != "" && p.User == nil && p.Opaque == ""
 }
 
 // ErrNoArticles means an import found nothing to import.
