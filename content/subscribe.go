@@ -184,16 +184,19 @@ func (s *Service) minFill() time.Duration {
 func NormaliseEmail(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" || len(raw) > maxEmail || !utf8.ValidString(raw) {
-		return "", errors.New("bad length")
+		return "", Invalid("email", "must be 1 to %d bytes of UTF-8", maxEmail)
 	}
 	a, err := mail.ParseAddress(raw)
 	if err != nil || a.Address != raw || a.Name != "" {
-		return "", errors.New("bad syntax")
+		return "", Invalid("email", "is not an address like name@example.com")
 	}
 	at := strings.LastIndexByte(raw, '@')
 	local, domain := raw[:at], strings.ToLower(raw[at+1:])
 	if len(local) > 64 || !strings.Contains(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
-		return "", errors.New("bad domain")
+		return "", Invalid("email", "is not an address like name@example.com")
+	}
+	if err := checkEmailParts(local, domain); err != nil {
+		return "", err
 	}
 	return strings.ToLower(local) + "@" + domain, nil
 }

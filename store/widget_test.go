@@ -71,6 +71,8 @@ func TestSubscribeFlow(t *testing.T) {
 			{"no consent", "a@example.com", false, form, "tick the box"},
 			{"invalid email", "not-an-email", true, form, "like name@example.com"},
 			{"100 KB email", strings.Repeat("a", 100<<10) + "@example.com", true, form, "like name@example.com"},
+			{"IP-literal email", "x@[127.0.0.1]", true, form, "like name@example.com"},
+			{"homoglyph email", "reader@pаypal.com", true, form, "like name@example.com"},
 			{"forged token", "b@example.com", true, func() string { return "v1.1.x.y" }, "expired"},
 			{"too fast", "c@example.com", true, func() string {
 				c, _ := svc.Widget(ctx, partner, "en")
