@@ -331,6 +331,38 @@ func (d *demo) list(w http.ResponseWriter, r *http.Request, nav []content.Sectio
 	})
 }
 
+// demoCSP is the demo pages' policy: only the gateway's own pages may
+// frame them (no clickjacking of the sign-up form), and what runs is the
+// site's stylesheet and the widget as a partner embeds it: the loader and
+// Go's wasm_exec.js from the gateway, its WebAssembly module
+// ('wasm-unsafe-eval' allows compiling it, not eval), its API calls, its
+// iframe fallback and the no-JS form's target. The pages have no inline
+// script (JSON-LD is data, which CSP does not run), and the widget styles
+// its shadow root with a constructed stylesheet, not inline styles: no
+// 'unsafe-inline'. Lead images may come from any HTTPS host, as editors'
+// images do. The gateway is --public-url, the origin the pages name for
+// the widget: usually this very origin ('self'), but not always (behind a
+// proxy, or a page reached at another host name).
+func demoCSP(gateway string) string {
+	gw := "'self'"
+	if o := origin(gateway); o != "" {
+		gw += " " + o
+	}
+	return "default-src 'none'; script-src " + gw + " 'wasm-unsafe-eval'; connect-src " + gw +
+		"; style-src 'self'; img-src 'self' https:; frame-src " + gw + "; form-action " + gw +
+		"; base-uri 'none'; frame-ancestors 'self'"
+}
+
+// origin is raw's scheme://host[:port], or "" when raw is not an http(s)
+// URL.
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + strings.ToLower(u.Host)
+}
+
 // nav lists the sections that have public stories, in the site's order.
 func (d *demo) nav(ctx context.Context) ([]content.Section, error) {
 	all, err := d.svc.Sections(ctx)
@@ -377,6 +409,7 @@ func (d *demo) problem(w http.ResponseWriter, status int, title, message string)
 func (d *demo) render(w http.ResponseWriter, status int, p *demoPage) {
 	p.Gateway = d.gateway
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", demoCSP(d.gateway))
 	if status >= 500 {
 		w.Header().Set("Cache-Control", "no-store")
 	} else {

@@ -24,8 +24,14 @@ func mustRead(name string) string {
 	return string(b)
 }
 
+// explorerCSP: the explorer is its own stylesheet and script, calling
+// /graphql on this origin; only the gateway's pages may frame it.
+const explorerCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+	"form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
+
 func index(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", explorerCSP)
 	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write([]byte(indexPage))
 }

@@ -101,6 +101,9 @@ func New(c Config) http.Handler {
 	// Nearly every request is for /graphql: it skips the mux's pattern
 	// matching (the same handler the mux would pick).
 	routes := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every answer is what its Content-Type says: a browser must not
+		// sniff a JSON error or a widget file into HTML or script.
+		w.Header()["X-Content-Type-Options"] = nosniff
 		if r.URL.Path == "/graphql" {
 			graphqlRoute.ServeHTTP(w, r)
 			return
@@ -109,6 +112,9 @@ func New(c Config) http.Handler {
 	})
 	return recoverPanics(c.Log, realIP(c.TrustedProxies, accessLog(c.Log, routes)))
 }
+
+// nosniff is shared by every response: net/http only reads header values.
+var nosniff = []string{"nosniff"}
 
 // readyz is 200 while every required check passes; optional ones (Redis)
 // are reported but never fail readiness, since Byline serves without them.

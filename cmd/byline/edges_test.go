@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/bylinehq/byline/graph"
+	"github.com/bylinehq/byline/internal/testenv"
+	"github.com/bylinehq/byline/widget/assets"
+)
+
+// demoGateway is the whole gateway on 127.0.0.1, its public URL its own
+// origin, as `byline serve` runs it by default: the demo pages load the
+// widget from the gateway that serves them.
+func demoGateway(t *testing.T) string {
+	t.Helper()
+	l, gw := listen(t, "127.0.0.1")
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := openApp(ctx, &Config{DB: filepath.Join(t.TempDir(), "demo.db"), PublicURL: gw, Now: testenv.Clock()}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	if err := seedIfEmpty(ctx, a.svc, log); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(newHandler(a, log, graph.Options{}, true))
+	srv.Listener = l
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return gw
+}
+
+// TestEdgeDemoWidgetUnderCSP: the demo's front page carries its
+// Content-Security-Policy (framed only by the gateway's own pages), and
+// under it, in real Chromium, the page keeps its stylesheet and the widget
+// still starts as WebAssembly, not through the iframe fallback, styled,
+// with its email input, while an inline script injected into the page is
+// refused. The explorer still runs its query under its own.
+func TestEdgeDemoWidgetUnderCSP(t *testing.T) {
+	if _, _, ok := assets.Built(); !ok {
+		if testenv.Required("chromium") {
+			t.Fatal("the widget is not built: run make widget (make test does)")
+		}
+		t.Skip("the widget is not built: run make widget")
+	}
+	gw := demoGateway(t)
+	resp, err := http.Get(gw + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	csp := resp.Header.Get("Content-Security-Policy")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(csp, "frame-ancestors 'self'") || !strings.Contains(csp, "'wasm-unsafe-eval'") {
+		t.Fatalf("GET /: %d, Content-Security-Policy %q", resp.StatusCode, csp)
+	}
+
+	browser := testenv.Chromium(t)
+	ctx, cancel := chromedp.NewContext(browser)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(gw+"/")); err != nil {
+		t.Fatal(err)
+	}
+	// The loader starts the module when the box nears the viewport: listen
+	// for violations first, then bring the box into view.
+	eval[bool](t, ctx, `(function () {
+		window.__violations = [];
+		document.addEventListener("securitypolicyviolation", function (e) {
+			window.__violations.push(e.violatedDirective + " " + e.blockedURI);
+		});
+		document.querySelector("[data-byline-widget]").scrollIntoView();
+		return true;
+	})()`)
+	waitJS(t, ctx, "the widget's email input", shadow+` && !!`+shadow+`.querySelector("input[type=email]")`, 20*time.Second)
+	if eval[bool](t, ctx, `!!`+shadow+`.querySelector("iframe")`) {
+		t.Fatal("the widget fell back to its iframe: the page's CSP refused its WebAssembly")
+	}
+	if b := eval[string](t, ctx, `getComputedStyle(`+shadow+`.querySelector(".box")).borderTopWidth`); b != "4px" {
+		t.Errorf("the widget's box has border-top %q, want 4px: its stylesheet was refused", b)
+	}
+	if d := eval[string](t, ctx, `getComputedStyle(document.querySelector("header.site")).display`); d != "flex" {
+		t.Errorf("the site's header has display %q, want flex: site.css was refused", d)
+	}
+	if v := eval[string](t, ctx, `window.__violations.join("; ")`); v != "" {
+		t.Errorf("CSP violations: %s", v)
+	}
+	inline := eval[bool](t, ctx, `(function () {
+		var s = document.createElement("script");
+		s.textContent = "window.__inlineRan = true";
+		document.head.appendChild(s);
+		return window.__inlineRan === true;
+	})()`)
+	if inline {
+		t.Error("an inline script ran: the CSP is not in force")
+	}
+
+	// The explorer, under its own policy, still runs its query.
+	if err := chromedp.Do(ctx, chromedp.Navigate(gw+"/explorer")); err != nil {
+		t.Fatal(err)
+	}
+	if g := eval[string](t, ctx, `getComputedStyle(document.querySelector(".grid")).display`); g != "grid" {
+		t.Errorf("the explorer's grid has display %q: explorer.css was refused", g)
+	}
+	eval[bool](t, ctx, `(document.getElementById("run").click(), true)`)
+	waitJS(t, ctx, "the explorer's answer", `document.querySelector("#result pre").textContent.indexOf("HTTP 200") === 0`, 10*time.Second)
+}
