@@ -32,6 +32,17 @@ type entry struct {
 	hdr        headers
 }
 
+// weight is what an entry holds in memory: its bodies, its tags (a related
+// list carries dozens) and its header strings, which the surrogate key
+// repeats; plus a fixed overhead for the struct and slices.
+func (e *entry) weight() int64 {
+	n := len(e.Key) + len(e.Body) + len(e.Gzip) + len(e.CacheControl) + 2*len(e.Surrogate) + 2*len(e.ETag) + 256
+	for _, t := range e.Tags {
+		n += len(t) + 16 // the string header
+	}
+	return int64(n)
+}
+
 // headers are an entry's response header values, built once.
 type headers struct {
 	cacheControl, etag, surrogate, length []string

@@ -80,7 +80,7 @@ func (c *l1) get(key string) *l1Item {
 }
 
 func (c *l1) put(key string, e *entry, req []byte) {
-	it := &l1Item{e: e, req: req, size: int64(len(key)+len(req)+len(e.Body)) + 256}
+	it := &l1Item{e: e, req: req, size: int64(len(key)+len(req)) + e.weight()}
 	it.access.Store(nanotime())
 	s := c.shard(key)
 	s.mu.Lock()
