@@ -123,7 +123,12 @@ func (s *Service) mac(key []byte, parts ...string) string {
 }
 
 // issueFormToken signs (partner, time, nonce): a submission must carry it
-// back, not too fast and not twice.
+// back, not too fast and not twice. The token is
+// v1.<issued, unix ms>.<nonce>~<minimum fill time, ms>.<mac>: the widget
+// reads the minimum so that it holds a form sent at once (autofill) until
+// the token is old enough, instead of having the reader refused. The hint
+// is part of the signed nonce, so a replica that predates it still accepts
+// the token; the check uses the server's own minimum, never the hint.
 func (s *Service) issueFormToken(ctx context.Context, partner string) (string, error) {
 	key, err := s.secretKey(ctx)
 	if err != nil {
@@ -131,7 +136,7 @@ func (s *Service) issueFormToken(ctx context.Context, partner string) (string, e
 	}
 	n := make([]byte, 12)
 	_, _ = rand.Read(n)
-	nonce := base64.RawURLEncoding.EncodeToString(n)
+	nonce := base64.RawURLEncoding.EncodeToString(n) + "~" + strconv.FormatInt(s.minFill().Milliseconds(), 10)
 	ms := strconv.FormatInt(s.cfg.Now().UnixMilli(), 10)
 	return "v1." + ms + "." + nonce + "." + s.mac(key, "form", partner, ms, nonce), nil
 }

@@ -81,3 +81,48 @@ input:focus-visible,button:focus-visible{outline:3px solid ` + c.accent + `;outl
 [role=status]{min-height:1.45em;margin-top:8px;font-size:14px}
 [role=status].ok{color:#1d6b35}[role=status].err{color:#a3161b}`
 }
+
+// defaultMinFill is the gateway's default minimum fill time, in ms: what
+// the widget waits for when a token does not say.
+const defaultMinFill = 2000
+
+// holdSlack covers what the page's clock cannot see: replicas' clocks that
+// differ by a little, and timers that fire a little early.
+const holdSlack = 200
+
+// minFillOf reads the minimum fill time, in ms, that a form token carries:
+// v1.<issued>.<nonce>~<ms>.<mac>. It is the gateway's word for how old the
+// token must be when a sign-up reaches it; defaultMinFill when the token
+// does not say or says nonsense.
+func minFillOf(token string) int {
+	field, ms, digits := 0, 0, -1 // digits < 0: not in the hint
+	for i := 0; i < len(token); i++ {
+		switch b := token[i]; {
+		case b == '.':
+			if field == 2 {
+				if digits > 0 {
+					return ms
+				}
+				return defaultMinFill
+			}
+			field++
+		case field != 2:
+		case b == '~':
+			ms, digits = 0, 0
+		case digits >= 0 && b >= '0' && b <= '9' && digits < 7:
+			ms = ms*10 + int(b-'0')
+			digits++
+		case digits >= 0:
+			return defaultMinFill
+		}
+	}
+	return defaultMinFill
+}
+
+// holdFor is how long, in ms, a submission made at now must wait so that
+// its token, received at got (both on the page's clock, in ms), is old
+// enough for the gateway: the gateway counts from before got and until
+// after the request leaves, so the page's count is the shorter one.
+func holdFor(token string, got, now float64) float64 {
+	return max(0, float64(minFillOf(token)+holdSlack)-(now-got))
+}

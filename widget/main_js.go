@@ -119,7 +119,14 @@ func render(root, opts js.Value, c *config) {
 	box := add(el("div", "", "class", "box", "part", "box"), el("h2", c.headline, "id", "byline-h-"+n), el("p", c.body), form)
 	root.Call("replaceChildren") // clears the placeholder; no markup is ever parsed
 	add(root, box)
-	token := c.formToken
+	// The form token, and when it came (the config just did). The gateway
+	// refuses a token younger than its minimum fill time, which autofill
+	// easily beats: a submission waits, "sending", until the token is old
+	// enough, and, after an answer, until the next token is here.
+	token, got := c.formToken, now()
+	renewing := false
+	var waiting func() // a submission waiting for the next token
+	var answered func(data js.Value, errMsg string)
 	busy := false
 	form.Call("addEventListener", "submit", js.FuncOf(func(this js.Value, args []js.Value) any {
 		args[0].Call("preventDefault")
@@ -148,46 +155,84 @@ func render(root, opts js.Value, c *config) {
 		in.Set("pageUrl", opts.Get("page"))
 		in.Set("locale", c.locale)
 		in.Set("website", honeypot.Get("value"))
-		in.Set("formToken", token)
-		vars := obj()
-		vars.Set("input", in)
-		post(opts.Get("gateway").String(), subscribeMutation, vars, func(data js.Value, errMsg string) {
-			busy = false
-			button.Set("disabled", false)
-			form.Call("removeAttribute", "aria-busy")
-			s := data.Get("subscribe")
-			var res outcome
-			if s.Type() == js.TypeObject {
-				res = result(c, str(s, "status"), str(s, "message"), errMsg)
-			} else {
-				res = result(c, "", "", errMsg)
+		var send func()
+		send = func() {
+			if renewing {
+				waiting = send
+				return
 			}
-			say(status, res)
-			if res.ok {
-				form.Call("reset")
-				detail := obj()
-				detail.Set("partner", c.partner)
-				init := obj()
-				init.Set("bubbles", true)
-				init.Set("composed", true)
-				init.Set("detail", detail)
-				opts.Get("host").Call("dispatchEvent", global.Get("CustomEvent").New("byline:subscribed", init))
+			if d := holdFor(token, got, now()); d > 0 {
+				later(d, send)
+				return
 			}
-			// A token is single-use: fetch the next one quietly.
-			v := obj()
-			v.Set("partner", c.partner)
-			v.Set("locale", c.locale)
-			post(opts.Get("gateway").String(), widgetQuery, v, func(d js.Value, e string) {
-				if w := d.Get("widget"); e == "" && w.Type() == js.TypeObject {
-					token = str(w, "formToken")
-				}
-			})
-		})
+			in.Set("formToken", token)
+			vars := obj()
+			vars.Set("input", in)
+			post(opts.Get("gateway").String(), subscribeMutation, vars, answered)
+		}
+		send()
 		return nil
 	}))
+	answered = func(data js.Value, errMsg string) {
+		busy = false
+		button.Set("disabled", false)
+		form.Call("removeAttribute", "aria-busy")
+		s := data.Get("subscribe")
+		var res outcome
+		if s.Type() == js.TypeObject {
+			res = result(c, str(s, "status"), str(s, "message"), errMsg)
+		} else {
+			res = result(c, "", "", errMsg)
+		}
+		say(status, res)
+		if res.ok {
+			form.Call("reset")
+			detail := obj()
+			detail.Set("partner", c.partner)
+			init := obj()
+			init.Set("bubbles", true)
+			init.Set("composed", true)
+			init.Set("detail", detail)
+			opts.Get("host").Call("dispatchEvent", global.Get("CustomEvent").New("byline:subscribed", init))
+		}
+		// A token is single-use: fetch the next one quietly.
+		renewing = true
+		v := obj()
+		v.Set("partner", c.partner)
+		v.Set("locale", c.locale)
+		post(opts.Get("gateway").String(), widgetQuery, v, func(d js.Value, e string) {
+			if w := d.Get("widget"); e == "" && w.Type() == js.TypeObject {
+				token, got = str(w, "formToken"), now()
+			}
+			renewing = false
+			if f := waiting; f != nil {
+				waiting = nil
+				f()
+			}
+		})
+	}
 	if perf := global.Get("performance"); perf.Type() == js.TypeObject && perf.Get("mark").Type() == js.TypeFunction {
 		perf.Call("mark", "byline:interactive")
 	}
+}
+
+// now is the page's monotonic clock, in ms.
+func now() float64 {
+	if perf := global.Get("performance"); perf.Type() == js.TypeObject && perf.Get("now").Type() == js.TypeFunction {
+		return perf.Call("now").Float()
+	}
+	return global.Get("Date").Call("now").Float()
+}
+
+// later runs f once, ms from now.
+func later(ms float64, f func()) {
+	var cb js.Func
+	cb = js.FuncOf(func(this js.Value, args []js.Value) any {
+		cb.Release()
+		f()
+		return nil
+	})
+	global.Call("setTimeout", cb, ms)
 }
 
 func say(status js.Value, o outcome) {

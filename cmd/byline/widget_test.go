@@ -49,6 +49,14 @@ func listen(t *testing.T, host string) (net.Listener, string) {
 
 func newWidgetWorld(t *testing.T) *widgetWorld {
 	t.Helper()
+	return newWidgetWorldFill(t, 300*time.Millisecond)
+}
+
+// newWidgetWorldFill is a widget world whose gateway refuses a sign-up
+// whose form token is younger than minFill (0: the default, as in
+// production).
+func newWidgetWorldFill(t *testing.T, minFill time.Duration) *widgetWorld {
+	t.Helper()
 	if _, _, ok := assets.Built(); !ok {
 		if testenv.Required("chromium") {
 			t.Fatal("the widget is not built: run make widget (make test does)")
@@ -60,7 +68,7 @@ func newWidgetWorld(t *testing.T) *widgetWorld {
 	w.gw = gw
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := openApp(ctx, &Config{DB: w.db, PublicURL: gw, MinFill: 300 * time.Millisecond}, log)
+	a, err := openApp(ctx, &Config{DB: w.db, PublicURL: gw, MinFill: minFill}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +105,11 @@ func newWidgetWorld(t *testing.T) *widgetWorld {
 			return
 		}
 		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(rw, partnerPage(gw, r.URL.Path != "/csp"))
+		locale := r.URL.Query().Get("locale")
+		if locale == "" {
+			locale = "en"
+		}
+		fmt.Fprint(rw, partnerPage(gw, locale, r.URL.Path != "/csp"))
 	})
 	for _, l := range []net.Listener{pl, dl} {
 		s := httptest.NewUnstartedServer(pages)
@@ -108,7 +120,7 @@ func newWidgetWorld(t *testing.T) *widgetWorld {
 	return w
 }
 
-func partnerPage(gw string, inlineScript bool) string {
+func partnerPage(gw, locale string, inlineScript bool) string {
 	listener := ""
 	if inlineScript {
 		listener = `<script>document.addEventListener("byline:subscribed", function (e) { window.__subscribed = e.detail.partner; });</script>`
@@ -116,7 +128,7 @@ func partnerPage(gw string, inlineScript bool) string {
 	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Partner story</title>
 <link rel="stylesheet" href="/partner.css"><script src="/observe.js"></script></head><body>
 <h1>A partner's story</h1><p>Text above the box.</p>
-<div data-byline-widget data-partner="news" data-locale="en">
+<div data-byline-widget data-partner="news" data-locale="` + locale + `">
   <form action="` + gw + `/widget/subscribe" method="post"><input type="hidden" name="partner" value="news">
   <label>Email <input type="email" name="email"></label><label><input type="checkbox" name="consent" value="yes"> I agree</label>
   <button type="submit">Subscribe</button></form>
@@ -255,6 +267,91 @@ func TestWidgetInBrowser(t *testing.T) {
 			t.Fatalf("the consent receipt lacks the partner page: %s", out)
 		}
 	})
+}
+
+// TestWidgetFastSubmit: autofill makes a form filled and sent at once
+// normal, and the gateway refuses a form token younger than its minimum
+// fill time (here the default, as in production). The widget holds such a
+// submission, announcing its "sending" message with the button disabled,
+// until the token is old enough; the reader sees that message and then the
+// success one, in their language, and is never refused for speed. A second
+// fast sign-up, on the token fetched after the first, is held the same way.
+func TestWidgetFastSubmit(t *testing.T) {
+	w := newWidgetWorldFill(t, 0)
+	browser := testenv.Chromium(t)
+	for _, c := range []struct {
+		locale, sending, success string
+		emails                   []string
+	}{
+		{"en", "Subscribing…", "check your inbox", []string{"autofill@partner.example", "again@partner.example"}},
+		{"mn", "Илгээж байна…", "имэйлээ шалгаж", []string{"autofill-mn@partner.example"}},
+	} {
+		t.Run(c.locale, func(t *testing.T) {
+			ctx, cancel := chromedp.NewContext(browser)
+			defer cancel()
+			if err := chromedp.Do(ctx, chromedp.Navigate(w.allow+"/story?locale="+c.locale)); err != nil {
+				t.Fatal(err)
+			}
+			waitJS(t, ctx, "the form", shadow+` && !!`+shadow+`.querySelector("input[type=email]")`, 15*time.Second)
+			// Every text the status region shows, with whether the button
+			// was disabled then.
+			eval[bool](t, ctx, `(function () {
+				var r = `+shadow+`, st = r.querySelector("[role=status]"), b = r.querySelector("button[type=submit]");
+				window.__said = [];
+				new MutationObserver(function () { window.__said.push({text: st.textContent, disabled: b.disabled}); })
+					.observe(st, {childList: true, characterData: true, subtree: true});
+				return true;
+			})()`)
+			for i, addr := range c.emails {
+				// As autofill does: both fields set, and the form sent at
+				// once, in one task, the moment the widget is there.
+				now := eval[statusSaid](t, ctx, `(function () {
+					var r = `+shadow+`, e = r.querySelector("input[type=email]"), k = r.querySelector("input[type=checkbox]");
+					e.value = `+jsString(addr)+`;
+					e.dispatchEvent(new Event("input", {bubbles: true}));
+					k.checked = true;
+					k.dispatchEvent(new Event("change", {bubbles: true}));
+					r.querySelector("button[type=submit]").click();
+					var st = r.querySelector("[role=status]"), b = r.querySelector("button[type=submit]");
+					return {Text: st.textContent, Disabled: b.disabled};
+				})()`)
+				if now.Text != c.sending || !now.Disabled {
+					t.Fatalf("sign-up %d: right after the submission the status says %q (button disabled: %v), want %q with the button disabled", i+1, now.Text, now.Disabled, c.sending)
+				}
+				waitJS(t, ctx, "the success message", shadow+`.querySelector("[role=status]").textContent.indexOf(`+jsString(c.success)+`) >= 0`, 15*time.Second)
+				if off := eval[bool](t, ctx, shadow+`.querySelector("button[type=submit]").disabled`); off {
+					t.Fatalf("sign-up %d: the button stays disabled after the answer", i+1)
+				}
+			}
+			said := eval[[]statusSaid](t, ctx, `window.__said`)
+			successes := 0
+			for _, s := range said {
+				switch {
+				case s.Text == c.sending && s.Disabled:
+				case strings.Contains(s.Text, c.success) && !s.Disabled:
+					successes++
+				default:
+					t.Errorf("the status said %q (button disabled: %v); want only %q while sending, then the success message", s.Text, s.Disabled, c.sending)
+				}
+			}
+			if successes != len(c.emails) {
+				t.Errorf("the status said %+v; want %d success messages", said, len(c.emails))
+			}
+			out := w.exported(t)
+			for _, addr := range c.emails {
+				if !strings.Contains(out, addr+",news,PENDING_CONFIRMATION,") {
+					t.Errorf("%s did not subscribe; export:\n%s", addr, out)
+				}
+			}
+		})
+	}
+}
+
+// statusSaid is a text the widget's status region showed, and whether its
+// button was disabled then.
+type statusSaid struct {
+	Text     string
+	Disabled bool
 }
 
 func jsString(s string) string { return `"` + strings.ReplaceAll(s, `"`, `\"`) + `"` }
