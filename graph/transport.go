@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -16,13 +15,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/bylinehq/byline/internal/mediatype"
 )
 
-// The media types of GraphQL over HTTP's responses.
-const (
-	mediaJSON            = "application/json"
-	mediaGraphQLResponse = "application/graphql-response+json"
-)
+const mediaJSON = mediatype.MediaJSON
 
 // httpTransport serves GraphQL over HTTP as the GraphQL-over-HTTP spec
 // says (https://graphql.github.io/graphql-over-http/draft/), in place of
@@ -57,65 +54,22 @@ func (httpTransport) Supports(r *http.Request) bool {
 	return r.Header.Get("Upgrade") == "" && r.Method != http.MethodOptions
 }
 
-// responseType is what a request accepts.
-type responseType int
+// responseType is what a request accepts (internal/mediatype).
+type responseType = mediatype.Response
 
 const (
-	acceptJSON            responseType = iota // application/json, */*, application/*, or nothing we serve
-	acceptGraphQLResponse                     // application/graphql-response+json
-	acceptUnstated                            // no Accept header: gqlgen's statuses
+	acceptJSON            = mediatype.JSON
+	acceptGraphQLResponse = mediatype.GraphQLResponse
+	acceptUnstated        = mediatype.Unstated
 )
 
-func (t responseType) mediaType() string {
-	if t == acceptGraphQLResponse {
-		return mediaGraphQLResponse
-	}
-	return mediaJSON
-}
-
-// negotiate picks the response's media type from Accept: the supported
-// type of highest quality, the first listed on a tie. A header naming
-// neither gets application/json, the spec's default.
-func negotiate(h http.Header) responseType {
-	values := h.Values("Accept")
-	if len(values) == 0 {
-		return acceptUnstated
-	}
-	best, bestQ := acceptJSON, 0.0
-	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
-			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err != nil {
-				continue
-			}
-			var t responseType
-			switch mt {
-			case mediaGraphQLResponse:
-				t = acceptGraphQLResponse
-			case mediaJSON, "application/*", "*/*":
-				t = acceptJSON
-			default:
-				continue
-			}
-			q := 1.0
-			if s, ok := params["q"]; ok {
-				if q, err = strconv.ParseFloat(s, 64); err != nil {
-					continue
-				}
-			}
-			if q > bestQ {
-				best, bestQ = t, q
-			}
-		}
-	}
-	return best
-}
+func negotiate(h http.Header) responseType { return mediatype.Negotiate(h) }
 
 var paramsPool = sync.Pool{New: func() any { return new(graphql.RawParams) }}
 
 func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	rt := negotiate(r.Header)
-	w.Header().Set("Content-Type", rt.mediaType())
+	w.Header().Set("Content-Type", rt.MediaType())
 	switch r.Method {
 	case http.MethodGet, http.MethodPost:
 	default:
