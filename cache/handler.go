@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bylinehq/byline/internal/acceptenc"
+	"github.com/bylinehq/byline/internal/mediatype"
 )
 
 // Middleware caches next's public answers to GraphQL queries.
@@ -53,6 +54,11 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 		if !ok {
 			c.bypass(w, r, next)
 			return
+		}
+		// An answer that cannot be cached differs by media type (status,
+		// data entry): requests asking for another may not share one.
+		if wantsGraphQLResponse(r) {
+			nk += "\x00" + mediatype.MediaGraphQLResponse
 		}
 		redisFailed := new(atomic.Bool)
 		r = r.WithContext(context.WithValue(r.Context(), redisErrKey{}, redisFailed))
@@ -121,6 +127,9 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, e *entry, status s
 	// on the path that matters most).
 	h := w.Header()
 	h["Content-Type"] = jsonType
+	if wantsGraphQLResponse(r) {
+		h["Content-Type"] = graphQLResponseType // the same body, the type asked for
+	}
 	h["Cache-Control"] = e.hdr.cacheControl
 	h["X-Cache"] = xcache[status]
 	body, length, etag := e.Body, e.hdr.length, e.hdr.etag
@@ -152,11 +161,20 @@ func (c *Cache) serve(w http.ResponseWriter, r *http.Request, e *entry, status s
 }
 
 var (
-	jsonType     = []string{"application/json"}
-	varyEncoding = []string{"Accept-Encoding"}
-	gzipEncoding = []string{"gzip"}
-	xcache       = map[string][]string{"HIT": {"HIT"}, "STALE": {"STALE"}, "MISS": {"MISS"}, "COALESCED": {"COALESCED"}}
+	jsonType            = []string{mediatype.MediaJSON}
+	graphQLResponseType = []string{mediatype.MediaGraphQLResponse}
+	varyEncoding        = []string{"Accept-Encoding"}
+	gzipEncoding        = []string{"gzip"}
+	xcache              = map[string][]string{"HIT": {"HIT"}, "STALE": {"STALE"}, "MISS": {"MISS"}, "COALESCED": {"COALESCED"}}
 )
+
+// wantsGraphQLResponse reports whether the request negotiates
+// application/graphql-response+json; the substring test keeps Accept
+// parsing off the hit path for every other client.
+func wantsGraphQLResponse(r *http.Request) bool {
+	a := header(r.Header, "Accept")
+	return strings.Contains(a, "graphql-response") && mediatype.Negotiate(r.Header) == mediatype.GraphQLResponse
+}
 
 // header is h.Get for a key already in canonical form, without
 // canonicalising it again on every request.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -113,4 +115,32 @@ func walkJSON(t *testing.T, raw []byte, fn func(key string, v any)) {
 		}
 	}
 	walk(v)
+}
+
+// TestCachedAnswerKeepsTheMediaTypeAsked: a cache hit answers with the
+// media type the request negotiated, not the one its first reader asked.
+func TestCachedAnswerKeepsTheMediaTypeAsked(t *testing.T) {
+	a := newApp(t)
+	body := gql(`{ sections { slug } }`)
+	for i, c := range []struct{ accept, want string }{
+		{"application/json", "application/json"},
+		{"application/graphql-response+json", "application/graphql-response+json"},
+		{"application/graphql-response+json, application/json;q=0.9", "application/graphql-response+json"},
+		{"application/json, application/graphql-response+json;q=0.5", "application/json"},
+		{"", "application/json"},
+	} {
+		req, _ := http.NewRequest("POST", a.srv.URL+"/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if c.accept != "" {
+			req.Header.Set("Accept", c.accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Type"); !strings.HasPrefix(got, c.want) {
+			t.Errorf("request %d (Accept %q, X-Cache %s): Content-Type %q, want %q", i, c.accept, resp.Header.Get("X-Cache"), got, c.want)
+		}
+	}
 }
