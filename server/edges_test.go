@@ -1,7 +1,9 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -102,5 +104,69 @@ func TestEdgeSecurityHeaders(t *testing.T) {
 	}
 	if pg := f.do(http.MethodPost, "/widget/subscribe"); pg.header.Get("X-Content-Type-Options") != "nosniff" {
 		t.Errorf("POST /widget/subscribe (%d): X-Content-Type-Options %q", pg.status, pg.header.Get("X-Content-Type-Options"))
+	}
+}
+
+// TestEdgeRequireJSON: a POST is GraphQL only when it says
+// application/json (a charset, if any, UTF-8). Any other type, and no type
+// at all, which a cross-site page may send with no CORS preflight, is 415
+// in GraphQL's error shape and never reaches GraphQL, before the response
+// cache (RequireJSONType) as behind it (RequireJSON). GET is not a body.
+func TestEdgeRequireJSON(t *testing.T) {
+	for _, c := range []struct {
+		name, method, ctype string
+		body                string
+		want                int // 0: reaches next
+	}{
+		{"json", "POST", "application/json", `{"query":"{ sections { slug } }"}`, 0},
+		{"json, utf-8", "POST", "application/json; charset=utf-8", `{"query":"{ sections { slug } }"}`, 0},
+		{"json, UTF-8, upper case", "POST", "Application/JSON;charset=UTF-8", `{"query":"{ sections { slug } }"}`, 0},
+		{"no content type", "POST", "", `{"query":"{ sections { slug } }"}`, 415},
+		{"no content type, no body", "POST", "", ``, 415},
+		{"text/plain", "POST", "text/plain", `{"query":"{ sections { slug } }"}`, 415},
+		{"text/plain, utf-8", "POST", "text/plain;charset=UTF-8", `{"query":"{ sections { slug } }"}`, 415},
+		{"form", "POST", "application/x-www-form-urlencoded", `query=%7B+sections+%7B+slug+%7D+%7D`, 415},
+		{"multipart", "POST", "multipart/form-data; boundary=x", "--x--", 415},
+		{"graphql", "POST", "application/graphql", `{ sections { slug } }`, 415},
+		{"graphql-response", "POST", "application/graphql-response+json", `{"query":"{ sections { slug } }"}`, 415},
+		{"json prefix", "POST", "application/jsonp", `{"query":"{ sections { slug } }"}`, 415},
+		{"json, latin-1", "POST", "application/json; charset=iso-8859-1", `{"query":"{ sections { slug } }"}`, 415},
+		{"malformed type", "POST", "application/json; charset", `{"query":"{ sections { slug } }"}`, 415},
+		{"GET", "GET", "", ``, 0},
+	} {
+		for _, mw := range []struct {
+			name string
+			wrap func(http.Handler) http.Handler
+		}{{"RequireJSONType", RequireJSONType}, {"RequireJSON", RequireJSON}} {
+			t.Run(mw.name+"/"+c.name, func(t *testing.T) {
+				reached := false
+				h := mw.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached = true }))
+				req := httptest.NewRequest(c.method, "/graphql", strings.NewReader(c.body))
+				if c.ctype != "" {
+					req.Header.Set("Content-Type", c.ctype)
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if c.want == 0 {
+					if !reached {
+						t.Fatalf("refused with %d: %s", w.Code, w.Body)
+					}
+					return
+				}
+				if reached {
+					t.Fatal("reached GraphQL")
+				}
+				var out struct {
+					Errors []struct {
+						Message    string
+						Extensions struct{ Code string }
+					}
+				}
+				if w.Code != c.want || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") ||
+					json.Unmarshal(w.Body.Bytes(), &out) != nil || len(out.Errors) != 1 || out.Errors[0].Extensions.Code != "BAD_USER_INPUT" || out.Errors[0].Message == "" {
+					t.Fatalf("%d %q %s, want %d with a BAD_USER_INPUT error", w.Code, w.Header().Get("Content-Type"), w.Body, c.want)
+				}
+			})
+		}
 	}
 }

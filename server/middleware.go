@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -94,18 +95,19 @@ func (b *Body) Bytes() []byte { return b.b }
 // Close does nothing: the bytes are in memory.
 func (b *Body) Close() error { return nil }
 
-// RequireJSON refuses a POST whose body is not JSON with 400 and a JSON
-// error, before GraphQL sees it. Put it behind the response cache: a cached
-// answer exists only for bytes that were valid, so hits skip the check.
+// RequireJSON refuses a POST that is not JSON before GraphQL sees it: 415
+// when it does not say application/json (jsonMediaType), 400 when its body
+// is not valid JSON, each with a JSON error. Put it behind the response
+// cache: a cached answer exists only for bytes that were valid, so hits
+// skip reading them again; RequireJSONType goes in front of the cache.
 func RequireJSON(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ct := r.Header.Get("Content-Type")
-		if ct != "" && !strings.HasPrefix(ct, "application/json") {
-			next.ServeHTTP(w, r) // other transports (gqlgen answers them)
+		if !jsonMediaType(r.Header.Get("Content-Type")) {
+			refuseMediaType(w)
 			return
 		}
 		var body []byte
@@ -123,11 +125,44 @@ func RequireJSON(next http.Handler) http.Handler {
 			writeGraphQLError(w, http.StatusBadRequest, "BAD_USER_INPUT", "request body is not valid JSON")
 			return
 		}
-		if ct == "" {
-			r.Header.Set("Content-Type", "application/json")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// RequireJSONType refuses with 415 a POST that does not say
+// application/json, from its header alone. It goes in front of the
+// response cache, which answers a hit from the body's bytes: without it a
+// text/plain or untyped POST, which a page on any site can send with no
+// CORS preflight, would be answered as the JSON request it resembles.
+func RequireJSONType(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && !jsonMediaType(r.Header.Get("Content-Type")) {
+			refuseMediaType(w)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// jsonMediaType reports whether a request's Content-Type is
+// application/json, in UTF-8 if it names a charset. A missing one is not:
+// browsers send a body with no type, or as text/plain, cross-site without
+// asking first, and GraphQL over HTTP names application/json.
+func jsonMediaType(ct string) bool {
+	if ct == "application/json" {
+		return true // nearly every request: no parsing
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8")
+}
+
+func refuseMediaType(w http.ResponseWriter) {
+	writeGraphQLError(w, http.StatusUnsupportedMediaType, "BAD_USER_INPUT",
+		"a POST body must be JSON sent as Content-Type: application/json")
 }
 
 // recorder remembers the status and size a handler wrote.

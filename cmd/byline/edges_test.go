@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,4 +116,59 @@ func TestEdgeDemoWidgetUnderCSP(t *testing.T) {
 	}
 	eval[bool](t, ctx, `(document.getElementById("run").click(), true)`)
 	waitJS(t, ctx, "the explorer's answer", `document.querySelector("#result pre").textContent.indexOf("HTTP 200") === 0`, 10*time.Second)
+}
+
+// TestEdgePostNeedsJSON: through the whole gateway, response cache
+// included, a POST to /graphql runs only as application/json. The same
+// bytes as text/plain or with no Content-Type (what a cross-site page may
+// send without a CORS preflight) are 415, even when the JSON request is
+// cached, and a mutation sent so never runs. GET is unaffected.
+func TestEdgePostNeedsJSON(t *testing.T) {
+	a := newApp(t)
+	post := func(ctype string, body []byte) (int, http.Header, *gqlResponse) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, a.srv.URL+"/graphql", bytes.NewReader(body))
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		out := &gqlResponse{Status: resp.StatusCode, Raw: raw}
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%q: status %d, body is not JSON: %q", ctype, resp.StatusCode, raw)
+		}
+		return resp.StatusCode, resp.Header, out
+	}
+	query := gql(`{ sections { slug } }`)
+	post("application/json", query)
+	if st, h, r := post("application/json; charset=utf-8", query); st != 200 || h.Get("X-Cache") != "HIT" || len(r.Errors) > 0 {
+		t.Fatalf("the JSON query: %d, X-Cache %q: %s", st, h.Get("X-Cache"), trim(r.Raw))
+	}
+	for _, ctype := range []string{"", "text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded"} {
+		if st, h, r := post(ctype, query); st != 415 || r.code() != "BAD_USER_INPUT" || r.Data != nil || h.Get("X-Cache") == "HIT" {
+			t.Errorf("the cached query as %q: %d, X-Cache %q: %s, want 415 BAD_USER_INPUT", ctype, st, h.Get("X-Cache"), trim(r.Raw))
+		}
+	}
+	sub, _ := json.Marshal(map[string]any{
+		"query":     `mutation($in: SubscribeInput!) { subscribe(input: $in) { status } }`,
+		"variables": map[string]any{"in": map[string]any{"email": "simple@example.com", "partner": "demo", "consent": true}},
+	})
+	if st, _, r := post("", sub); st != 415 || r.code() != "BAD_USER_INPUT" {
+		t.Errorf("a subscribe with no Content-Type: %d: %s, want 415", st, trim(r.Raw))
+	}
+	if subs, err := a.svc.Subscribers(context.Background(), ""); err != nil || len(subs) != 0 {
+		t.Errorf("the refused subscribe stored %d subscribers (%v)", len(subs), err)
+	}
+	resp, err := http.Get(a.srv.URL + "/graphql?query=" + url.QueryEscape(`{ sections { slug } }`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("GET /graphql: %d", resp.StatusCode)
+	}
 }

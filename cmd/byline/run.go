@@ -268,7 +268,7 @@ func newHandler(a *app, log *slog.Logger, gopts graph.Options, cached bool) http
 		gql = a.cache.Middleware(gql)
 	}
 	return server.New(server.Config{
-		GraphQL:   gql,
+		GraphQL:   server.RequireJSONType(gql), // before the cache answers a body that is not JSON
 		Content:   a.svc,
 		PublicURL: a.publicURL,
 		Registry:  a.reg,
