@@ -176,6 +176,26 @@ func (s *Service) checkFormToken(ctx context.Context, partner, token string) err
 	return nil
 }
 
+// tokenMessages tell a reader, in the widget's language, why their form
+// token was refused: too young (fast), or forged, used or expired (bad).
+var tokenMessages = map[string]struct{ fast, bad string }{
+	"en": {
+		fast: "That was quick! Please wait a moment and try again.",
+		bad:  "This form has expired. Please reload the page and try again.",
+	},
+	"mn": {
+		fast: "Хэтэрхий хурдан байна! Түр хүлээгээд дахин оролдоно уу.",
+		bad:  "Энэ маягтын хугацаа дууссан байна. Хуудсаа дахин ачаалаад дахин оролдоно уу.",
+	},
+}
+
+func formTokenMessages(locale string) struct{ fast, bad string } {
+	if m, ok := tokenMessages[locale]; ok {
+		return m
+	}
+	return tokenMessages["en"]
+}
+
 func (s *Service) minFill() time.Duration {
 	if s.cfg.MinFillTime != 0 {
 		return s.cfg.MinFillTime
@@ -237,11 +257,17 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput, meta Request
 		return success, nil // the honeypot: a bot gets a smile and nothing else
 	}
 	if (meta.Origin != "" && !meta.PlainForm) || in.FormToken != "" {
+		if in.FormToken == "" {
+			// An integration's mistake, not a reader's: the widget always
+			// sends one. Say what is missing and where it comes from.
+			return rejected(`formToken is required on requests from a browser (with an Origin header): ` +
+				`fetch one from widget(partner: "` + p.ID + `") when the form is shown and send it back with subscribe.`), nil
+		}
 		switch err := s.checkFormToken(ctx, p.ID, in.FormToken); {
 		case errors.Is(err, errTokenFast):
-			return rejected("That was quick! Please wait a moment and try again."), nil
+			return rejected(formTokenMessages(locale).fast), nil
 		case errors.Is(err, errTokenBad):
-			return rejected("This form has expired. Please reload the page and try again."), nil
+			return rejected(formTokenMessages(locale).bad), nil
 		case err != nil:
 			return nil, err
 		}
