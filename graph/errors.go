@@ -68,6 +68,10 @@ func classify(err error, gqlErr *gqlerror.Error) (code, msg string) {
 		return CodeNotFound, notFound.Error()
 	case errors.Is(err, errPanic):
 		return CodeInternal, ""
+	case errors.Is(err, context.DeadlineExceeded):
+		// The request's own deadline: the work it asked for costs more
+		// than the gateway gives one request.
+		return CodeQueryTooComplex, "the request ran past its deadline"
 	}
 	switch c, _ := gqlErr.Extensions["code"].(string); c {
 	case errcode.ParseFailed, errcode.ValidationFailed:

@@ -66,6 +66,7 @@ func NewHandler(o Options) http.Handler {
 	srv.SetErrorPresenter(presenter(o.Log, m))
 	srv.SetRecoverFunc(recoverer(o.Log))
 	srv.AroundFields(hintFields(readHints(es.Schema())))
+	srv.AroundRootFields(limitRootFields)
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		resp := next(ctx)
 		// A request refused before it was parsed (a body of the wrong
@@ -90,7 +91,7 @@ func NewHandler(o Options) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), o.Timeout)
 		defer cancel()
-		ctx = withLoaders(ctx, o.Content, o.BatchWait)
+		ctx = withLoaders(withSlots(ctx), o.Content, o.BatchWait)
 		p := &policy{}
 		if tok := bearerFrom(r); tok != "" {
 			ctx = context.WithValue(ctx, bearerKey{}, tok)
