@@ -86,6 +86,9 @@ type Store interface {
 	ClaimOutbox(ctx context.Context, now time.Time, claimFor time.Duration, limit int) ([]Message, error)
 	OutboxSent(ctx context.Context, id int64, at time.Time) error
 	OutboxFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error
+	// OutboxRefused marks a message failed for good: it is never claimed
+	// again.
+	OutboxRefused(ctx context.Context, id int64, reason string, at time.Time) error
 }
 
 // ListFilter narrows a listing. Empty fields do not filter.

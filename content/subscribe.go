@@ -50,9 +50,18 @@ type Message struct {
 	Attempts int
 }
 
-// Sender delivers email (SMTP, or a log line in development).
+// Sender delivers email (SMTP, or a log line in development). An error
+// with a Permanent() bool method that reports true says the message can
+// never be delivered (an SMTP 5xx to MAIL, RCPT or DATA): the outbox marks
+// it failed instead of retrying. Any other error is retried with backoff.
 type Sender interface {
 	Send(ctx context.Context, m Message) error
+}
+
+// permanent reports whether a Sender's error says retrying cannot help.
+func permanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
 }
 
 // Limiter counts events per key in a window (Redis when configured).
@@ -340,14 +349,25 @@ func (s *Service) Subscribers(ctx context.Context, partner string) ([]Subscriber
 // DeliverOutbox sends what the outbox holds, a batch at a time. A message
 // is claimed for a minute, so replicas never send it twice at once, and
 // stays until it is sent: a crash between commit and send loses nothing.
+// A message the relay refuses for good is marked failed, never sent again,
+// and named in the returned error (the caller logs it); the rest of the
+// batch is still sent.
 func (s *Service) DeliverOutbox(ctx context.Context, sender Sender) (int, error) {
 	msgs, err := s.store.ClaimOutbox(ctx, s.cfg.Now(), time.Minute, 20)
 	if err != nil {
 		return 0, fmt.Errorf("content: outbox: %w", err)
 	}
 	sent := 0
+	var refused []error
 	for _, m := range msgs {
 		if err := sender.Send(ctx, m); err != nil {
+			if permanent(err) {
+				if ferr := s.store.OutboxRefused(ctx, m.ID, err.Error(), s.cfg.Now()); ferr != nil {
+					return sent, fmt.Errorf("content: outbox message %d: %w", m.ID, ferr)
+				}
+				refused = append(refused, fmt.Errorf("message %d (attempt %d) marked failed: %w", m.ID, m.Attempts+1, err))
+				continue
+			}
 			retry := time.Duration(1<<min(m.Attempts, 10)) * time.Minute
 			_ = s.store.OutboxFailed(ctx, m.ID, err.Error(), s.cfg.Now().Add(retry))
 			continue
@@ -356,6 +376,9 @@ func (s *Service) DeliverOutbox(ctx context.Context, sender Sender) (int, error)
 			return sent, fmt.Errorf("content: outbox sent: %w", err)
 		}
 		sent++
+	}
+	if len(refused) > 0 {
+		return sent, fmt.Errorf("content: outbox: refused for good: %w", errors.Join(refused...))
 	}
 	return sent, nil
 }

@@ -235,7 +235,7 @@ func (s *DB) ClaimOutbox(ctx context.Context, now time.Time, claimFor time.Durat
 	defer tx.Rollback()
 	s.queries.Add(1)
 	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT id, recipient, subject, body, attempts FROM outbox
-		WHERE sent_ms IS NULL AND next_ms <= ? ORDER BY id LIMIT ?`), now.UnixMilli(), limit)
+		WHERE sent_ms IS NULL AND failed_ms IS NULL AND next_ms <= ? ORDER BY id LIMIT ?`), now.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
 	}
@@ -265,6 +265,12 @@ func (s *DB) OutboxSent(ctx context.Context, id int64, at time.Time) error {
 // OutboxFailed records a failed attempt and when to retry.
 func (s *DB) OutboxFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error {
 	return s.outboxUpdate(ctx, "UPDATE outbox SET last_error = ?, next_ms = ? WHERE id = ?", reason, retryAt.UnixMilli(), id)
+}
+
+// OutboxRefused marks a message failed for good, so it is never claimed
+// again.
+func (s *DB) OutboxRefused(ctx context.Context, id int64, reason string, at time.Time) error {
+	return s.outboxUpdate(ctx, "UPDATE outbox SET last_error = ?, failed_ms = ? WHERE id = ?", reason, at.UnixMilli(), id)
 }
 
 func (s *DB) outboxUpdate(ctx context.Context, q string, args ...any) error {
