@@ -353,14 +353,19 @@ func demoCSP(gateway string) string {
 		"; base-uri 'none'; frame-ancestors 'self'"
 }
 
-// origin is raw's scheme://host[:port], or "" when raw is not an http(s)
-// URL.
+// origin is an http(s) URL's origin as browsers send it, the form the
+// partners' allow-lists hold (content.NormaliseOrigin); "" when raw has
+// none.
 func origin(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if err != nil || u.Host == "" {
 		return ""
 	}
-	return u.Scheme + "://" + strings.ToLower(u.Host)
+	o, err := content.NormaliseOrigin(u.Scheme + "://" + u.Host)
+	if err != nil {
+		return ""
+	}
+	return o
 }
 
 // nav lists the sections that have public stories, in the site's order.

@@ -1,12 +1,17 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/bylinehq/byline/content"
 )
 
 // directives splits a Content-Security-Policy into its directives.
@@ -168,5 +173,80 @@ func TestEdgeRequireJSON(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestEdgeNoJSBackLink: the no-JS form's answer page links back only to a
+// page on one of that partner's allowed origins (or the gateway's own);
+// any other URL the form or the Referer names, which a hostile page
+// controls, gets no link on the gateway's origin.
+func TestEdgeNoJSBackLink(t *testing.T) {
+	f := newDemoFixture(t)
+	ctx := context.Background()
+	for _, p := range []content.Partner{
+		{ID: "news", Name: "News", Origins: []string{"https://partner.example", "http://localhost:8081"}},
+		{ID: "other", Name: "Other", Origins: []string{"https://other.example"}},
+	} {
+		if err := f.svc.SavePartner(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name, partner, page, referer string
+		want                         string // the link's href, "" for none
+	}{
+		{"allowed page", "news", "https://partner.example/story?id=1", "", "https://partner.example/story?id=1"},
+		{"allowed page, another case and the default port", "news", "https://Partner.Example:443/story", "", "https://Partner.Example:443/story"},
+		{"allowed page with a port", "news", "http://localhost:8081/a", "", "http://localhost:8081/a"},
+		{"the gateway's own page", "news", "https://news.example.com/news", "", "https://news.example.com/news"},
+		{"allowed Referer", "news", "", "https://partner.example/from-referer", "https://partner.example/from-referer"},
+		{"foreign page", "news", "https://evil.example/phish", "", ""},
+		{"foreign Referer", "news", "", "https://evil.example/phish", ""},
+		{"look-alike host", "news", "https://partner.example.evil.example/phish", "", ""},
+		{"userinfo", "news", "https://partner.example@evil.example/phish", "", ""},
+		{"the allowed host as userinfo", "news", "https://evil.example:x@partner.example/story", "", "https://partner.example/story"},
+		{"another scheme", "news", "http://partner.example/story", "", ""},
+		{"another port", "news", "https://partner.example:8443/story", "", ""},
+		{"another partner's origin", "news", "https://other.example/story", "", ""},
+		{"unknown partner", "nobody", "https://partner.example/story", "", ""},
+		{"javascript", "news", "javascript:alert(1)", "", ""},
+		{"relative", "news", "//evil.example/phish", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			form := url.Values{"email": {"reader@example.com"}, "partner": {c.partner}} // no consent: refused
+			if c.page != "" {
+				form.Set("page", c.page)
+			}
+			req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/widget/subscribe", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if c.referer != "" {
+				req.Header.Set("Referer", c.referer)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body := string(b)
+			if resp.StatusCode == http.StatusOK || resp.StatusCode >= 500 {
+				t.Fatalf("%d, want a refusal: %s", resp.StatusCode, body)
+			}
+			var hrefs []string
+			for _, l := range links(body) {
+				if !strings.HasPrefix(l, "/static/") {
+					hrefs = append(hrefs, l)
+				}
+			}
+			switch {
+			case c.want == "" && len(hrefs) > 0:
+				t.Errorf("links to %q, want no link", hrefs)
+			case c.want != "" && (len(hrefs) != 1 || hrefs[0] != c.want):
+				t.Errorf("links to %q, want %q", hrefs, c.want)
+			}
+			if strings.Contains(body, "evil.example") {
+				t.Errorf("the page names evil.example: %s", body)
+			}
+		})
 	}
 }

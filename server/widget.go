@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -128,12 +129,31 @@ func (p *widgetPages) page(w http.ResponseWriter, status int, title, message, ba
 	_ = pages.ExecuteTemplate(w, "message.tmpl", map[string]string{"Title": title, "Message": message, "Back": back})
 }
 
-// safeBack is a link back to the partner's page, if it is one.
+// safeBack is raw if it is an http(s) URL.
 func safeBack(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ""
 	}
+	return u.String()
+}
+
+// back is the link to the page the form was sent from, only when that
+// page is on one of the partner's allowed origins (or the gateway's). The
+// form's page field and the Referer are whatever the sending page chose:
+// a hostile one would otherwise have the gateway's own page send readers
+// on to its URL. Anything else gets no link; the browser's back button
+// still works.
+func (p *widgetPages) back(ctx context.Context, partner, page string) string {
+	u, err := url.Parse(page)
+	if err != nil {
+		return ""
+	}
+	o := origin(page)
+	if o == "" || !p.svc.PartnerAllows(ctx, partner, o) {
+		return ""
+	}
+	u.User = nil // a link that shows another name before the @ is no link back
 	return u.String()
 }
 
@@ -154,16 +174,17 @@ func (p *widgetPages) subscribe(w http.ResponseWriter, r *http.Request) {
 		Email: f.Get("email"), Partner: f.Get("partner"), Consent: consent == "yes" || consent == "on" || consent == "true",
 		PageURL: page, Locale: f.Get("locale") + "," + r.Header.Get("Accept-Language"), Website: f.Get("website"),
 	}, content.RequestMeta{Origin: r.Header.Get("Origin"), IP: clientIP(r), PlainForm: true})
+	back := p.back(r.Context(), f.Get("partner"), page)
 	switch {
 	case errors.Is(err, content.ErrRateLimited):
-		p.page(w, http.StatusTooManyRequests, "Sign-up", content.ErrRateLimited.Error(), safeBack(page))
+		p.page(w, http.StatusTooManyRequests, "Sign-up", content.ErrRateLimited.Error(), back)
 	case err != nil:
 		p.log.Error("widget: subscribe", "err", err)
-		p.page(w, http.StatusInternalServerError, "Sign-up", "Sorry, that did not work. Please try again in a moment.", safeBack(page))
+		p.page(w, http.StatusInternalServerError, "Sign-up", "Sorry, that did not work. Please try again in a moment.", back)
 	case res.Status == content.StatusRejected:
-		p.page(w, http.StatusBadRequest, "Sign-up", res.Message, safeBack(page))
+		p.page(w, http.StatusBadRequest, "Sign-up", res.Message, back)
 	default:
-		p.page(w, http.StatusOK, "Almost done", res.Message, safeBack(page))
+		p.page(w, http.StatusOK, "Almost done", res.Message, back)
 	}
 }
 
