@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 GOFILES  := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: build run test widget generate check-generate lint bench bench-go bench-widget eval-related bench-related clean
+.PHONY: build run test widget generate check-generate lint bench bench-go bench-widget eval-related bench-related bench-hostile clean
 
 # The widget (Go → WebAssembly) is built first and embedded in the binary.
 build: widget
@@ -36,6 +36,11 @@ lint:
 # Load runs with wrk (apt-get install wrk); results land in bench/out/.
 bench:
 	bash bench/run.sh
+
+# Hostile traffic: the normal query's p99 while four clients attack, each
+# hostile request's server CPU, the heap and Redis after floods.
+bench-hostile:
+	bash bench/hostile.sh
 
 # Widget size and start-up in headless Chromium (apt-get install chromium).
 bench-widget: widget

@@ -65,12 +65,20 @@ func parseRequest(method string, req []byte) (*gqlRequest, bool) {
 	return &r, true
 }
 
+// maxNormalised is the largest request the cache parses to normalise: a
+// page's query is a few KB, and parsing a huge document here, before the
+// GraphQL layer's limits refuse it, would be work an attacker chooses.
+const maxNormalised = 64 << 10
+
 // normalKey is the key of what a request means: schema version, normalised
 // document (or persisted-query hash), operation name, canonical variables
 // and scope. Two requests that differ only in whitespace, comments or
 // variable order share it. ok is false for what must not be cached:
 // mutations, subscriptions, and requests GraphQL will refuse anyway.
 func normalKey(schemaVersion, method string, req []byte) (key string, ok bool) {
+	if len(req) > maxNormalised {
+		return "", false
+	}
 	r, ok := parseRequest(method, req)
 	if !ok {
 		return "", false

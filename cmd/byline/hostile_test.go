@@ -7,63 +7,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bylinehq/byline/internal/hostile"
 )
-
-// hostileRequests are requests an anonymous attacker can send, each a few
-// KB to a few hundred KB, that once pinned the CPU, blew up memory or
-// answered INTERNAL with a stack in the log.
-func hostileRequests() []struct {
-	name   string
-	body   []byte
-	status int
-	code   string
-} {
-	var frags strings.Builder
-	for i := range 40 {
-		fmt.Fprintf(&frags, "fragment F%d on Article { ...F%d ...F%d }\n", i, i+1, i+1)
-	}
-	frags.WriteString("fragment F40 on Article { slug }\n")
-	bomb := `{ article(slug: "` + seedSlug + `") { ...F0 } }` + "\n" + frags.String()
-
-	repeated := "{ " + strings.Repeat("sections { slug } ", 20000) + "}"
-	var aliases strings.Builder
-	aliases.WriteString("{ ")
-	for i := range 1000 {
-		fmt.Fprintf(&aliases, `a%d: articles(first: 1, search: "a") { totalCount } `, i)
-	}
-	aliases.WriteString("}")
-	var fewAliases strings.Builder
-	fewAliases.WriteString("{ ")
-	for i := range 40 {
-		fmt.Fprintf(&fewAliases, `a%d: articles(first: 1, search: "a") { totalCount } `, i)
-	}
-	fewAliases.WriteString("}")
-	batch := "[" + strings.TrimSuffix(strings.Repeat(`{"query":"{ sections { slug } }"},`, 100), ",") + "]"
-	return []struct {
-		name   string
-		body   []byte
-		status int
-		code   string
-	}{
-		{"fragments spreading the next twice", gql(bomb), 200, "QUERY_TOO_COMPLEX"},
-		{"a fragment that spreads itself", gql(`{ article(slug: "x") { ...A } } fragment A on Article { ...B } fragment B on Article { ...A }`), 422, "BAD_USER_INPUT"},
-		{"one field 20,000 times", gql(repeated), 200, "QUERY_TOO_COMPLEX"},
-		{"1,000 aliased searches with counts", gql(aliases.String()), 200, "QUERY_TOO_COMPLEX"},
-		{"40 aliased searches with counts", gql(fewAliases.String()), 200, "QUERY_TOO_COMPLEX"},
-		{"a body that is an empty list", []byte(`[]`), 400, "BAD_USER_INPUT"},
-		{"a body that is a number", []byte(`1`), 400, "BAD_USER_INPUT"},
-		{"a body that is a string", []byte(`"x"`), 400, "BAD_USER_INPUT"},
-		{"a query that is a number", []byte(`{"query":1}`), 400, "BAD_USER_INPUT"},
-		{"variables that are a string", []byte(`{"query":"{ sections { slug } }","variables":"x"}`), 400, "BAD_USER_INPUT"},
-		{"a batch of 100", []byte(batch), 400, "BAD_USER_INPUT"},
-		{"null", []byte(`null`), 400, "BAD_USER_INPUT"},
-		{"an empty object", []byte(`{}`), 400, "BAD_USER_INPUT"},
-	}
-}
 
 // TestHostileRequests sends each hostile request to the real gateway: each
 // is answered with a code, fast, with no panic or stack trace in the log,
@@ -75,13 +26,13 @@ func TestHostileRequests(t *testing.T) {
 	if raceEnabled {
 		budget *= 10
 	}
-	for _, c := range hostileRequests() {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range hostile.Requests(seedSlug) {
+		t.Run(c.Name, func(t *testing.T) {
 			before := cpuTime(t)
-			r := a.post(c.body)
+			r := a.post(c.Body)
 			used := cpuTime(t) - before
-			if r.Status != c.status || r.code() != c.code {
-				t.Errorf("status %d code %q, want %d %q: %s", r.Status, r.code(), c.status, c.code, trim(r.Raw))
+			if r.Status != c.Status || r.code() != c.Code {
+				t.Errorf("status %d code %q, want %d %q: %s", r.Status, r.code(), c.Status, c.Code, trim(r.Raw))
 			}
 			if used > budget {
 				t.Errorf("took %v of CPU, budget %v", used, budget)
@@ -150,4 +101,27 @@ func cpuTime(t *testing.T) time.Duration {
 		t.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestDistinctHugeDocumentsStayBounded: valid 900 KB documents, each new,
+// may not pile up in the parsed-document or response caches. Unbounded,
+// 150 of them held over a gigabyte of ASTs.
+func TestDistinctHugeDocumentsStayBounded(t *testing.T) {
+	a := newApp(t)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	for i := range 150 {
+		if r := a.post(hostile.Padded(i, 900<<10)); r.Status != 200 || len(r.Errors) > 0 {
+			t.Fatalf("document %d: %d %s", i, r.Status, trim(r.Raw))
+		}
+	}
+	// L1 (64 MiB) and the document cache (16 MiB) may fill; nothing else.
+	if grew := int64(heap()) - int64(before); grew > 100<<20 {
+		t.Errorf("the live heap grew %d MiB over 150 distinct 900 KB documents", grew>>20)
+	}
 }
