@@ -13,13 +13,15 @@ type APQ struct {
 	c     *Cache
 	mu    sync.Mutex
 	local map[string]string
+	bytes int // held in local
 }
 
 // Limits of the persisted-query store.
 const (
 	apqMaxQuery = 32 << 10
 	apqTTL      = 24 * time.Hour
-	apqLocalMax = 5000
+	apqLocalMax   = 5000
+	apqLocalBytes = 16 << 20
 )
 
 // APQ returns the persisted-query store.
@@ -60,8 +62,12 @@ func (a *APQ) Add(ctx context.Context, hash, query string) {
 func (a *APQ) remember(hash, q string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.local) >= apqLocalMax {
-		a.local = map[string]string{} // crude, bounded; Redis keeps the rest
+	if _, ok := a.local[hash]; ok {
+		return
+	}
+	if len(a.local) >= apqLocalMax || a.bytes+len(hash)+len(q) > apqLocalBytes {
+		a.local, a.bytes = map[string]string{}, 0 // crude, bounded; Redis keeps the rest
 	}
 	a.local[hash] = q
+	a.bytes += len(hash) + len(q)
 }

@@ -49,3 +49,23 @@ func TestL1CountsWhatAnEntryHolds(t *testing.T) {
 		}
 	})
 }
+
+// TestAPQLocalIsBoundedInBytes: the in-process copy of persisted queries
+// holds at most apqLocalBytes, however many large ones arrive.
+func TestAPQLocalIsBoundedInBytes(t *testing.T) {
+	a := (&Cache{}).APQ()
+	q := strings.Repeat("{ sections { slug } } ", apqMaxQuery/24)
+	for i := range 2 * apqLocalBytes / len(q) {
+		a.remember(fmt.Sprintf("%064d", i), q)
+	}
+	if a.bytes > apqLocalBytes {
+		t.Fatalf("holds %d bytes, over %d", a.bytes, apqLocalBytes)
+	}
+	var n int
+	for h, v := range a.local {
+		n += len(h) + len(v)
+	}
+	if n != a.bytes {
+		t.Fatalf("counts %d bytes, holds %d", a.bytes, n)
+	}
+}
