@@ -39,6 +39,9 @@ type Config struct {
 	Version   string // shown by /healthz
 	// TrustedProxies may name the client with X-Forwarded-For.
 	TrustedProxies []netip.Prefix
+	// MetricsElsewhere leaves /metrics out: Metrics serves it on an
+	// address of its own, which operators can keep private.
+	MetricsElsewhere bool
 }
 
 // DefaultMaxBody is the largest request body accepted.
@@ -87,7 +90,7 @@ func New(c Config) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": c.Version})
 	}))
 	route("GET /readyz", "readyz", readyz(c.Checks))
-	if c.Registry != nil {
+	if c.Registry != nil && !c.MetricsElsewhere {
 		route("GET /metrics", "metrics", promhttp.HandlerFor(c.Registry, promhttp.HandlerOpts{}))
 	}
 	route("GET /explorer", "explorer", http.HandlerFunc(index))
@@ -111,6 +114,14 @@ func New(c Config) http.Handler {
 		mux.ServeHTTP(w, r)
 	})
 	return recoverPanics(c.Log, realIP(c.TrustedProxies, accessLog(c.Log, routes)))
+}
+
+// Metrics serves reg at /metrics and nothing else, for an address of its
+// own (Config.MetricsElsewhere).
+func Metrics(reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	return mux
 }
 
 // nosniff is shared by every response: net/http only reads header values.

@@ -25,7 +25,9 @@ type Config struct {
 	Prefix    string
 	NoCache   bool
 	DebugAddr string
-	Proxies   string
+	// MetricsAddr, when set, is where /metrics is served instead of Addr.
+	MetricsAddr string
+	Proxies     string
 	// TrustedProxies is Proxies parsed: the peers whose X-Forwarded-For
 	// names the client.
 	TrustedProxies []netip.Prefix
@@ -88,6 +90,7 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.StringVar(&cfg.SMTP, "smtp", getenv("BYLINE_SMTP_URL"), "SMTP relay for confirmation emails, smtp://user:pass@host:587?from=news@example.com; empty = log them [BYLINE_SMTP_URL]")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("BYLINE_TRUSTED_PROXIES"), "load balancers (CIDRs, comma-separated) whose X-Forwarded-For names the client, for rate limits and consent receipts [BYLINE_TRUSTED_PROXIES]")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", getenv("BYLINE_DEBUG_ADDR"), "serve Go's pprof on this address (keep it private), e.g. 127.0.0.1:6060 [BYLINE_DEBUG_ADDR]")
+	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", getenv("BYLINE_METRICS_ADDR"), "serve /metrics on this address only, not on --addr (to keep it private), e.g. 127.0.0.1:9100; empty = on --addr [BYLINE_METRICS_ADDR]")
 	fs.BoolVar(&cfg.NoCache, "no-cache", getenv("BYLINE_NO_CACHE") != "", "serve every request from the database (for debugging and benchmarks) [BYLINE_NO_CACHE]")
 	cfg.Rank = content.DefaultRankConfig()
 	fs.DurationVar(&cfg.Rank.HalfLife, "related-half-life", cfg.Rank.HalfLife, "related stories: age at which recency counts half")

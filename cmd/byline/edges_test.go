@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -170,5 +172,99 @@ func TestEdgePostNeedsJSON(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("GET /graphql: %d", resp.StatusCode)
+	}
+}
+
+// freeAddr is a 127.0.0.1 address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// getBody is GET url's status and body.
+func getBody(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestEdgeMetricsAddr runs the real serve wiring in processes of their
+// own: by default /metrics is on the main address; with --metrics-addr it
+// is only on that one, which serves nothing else, while counting the main
+// address's traffic.
+func TestEdgeMetricsAddr(t *testing.T) {
+	const series = "byline_http_requests_total"
+	t.Run("default: on the main address", func(t *testing.T) {
+		base := startProcess(t, "--db", filepath.Join(t.TempDir(), "m.db"))
+		if st, body := getBody(t, base+"/metrics"); st != 200 || !strings.Contains(body, series) {
+			t.Fatalf("GET /metrics: %d %.300s", st, body)
+		}
+	})
+	t.Run("--metrics-addr: only there", func(t *testing.T) {
+		metrics := "http://" + freeAddr(t)
+		base := startProcess(t, "--db", filepath.Join(t.TempDir(), "m.db"), "--metrics-addr", strings.TrimPrefix(metrics, "http://"))
+		if st, body := getBody(t, base+"/metrics"); st != 404 || strings.Contains(body, series) || strings.Contains(body, "go_goroutines") {
+			t.Errorf("GET /metrics on the main address: %d %.300s, want the 404 page", st, body)
+		}
+		if st, _ := getBody(t, base+"/healthz"); st != 200 {
+			t.Errorf("GET /healthz on the main address: %d", st)
+		}
+		st, body := getBody(t, metrics+"/metrics")
+		if st != 200 || !strings.Contains(body, series+`{route="healthz",status="200"}`) || !strings.Contains(body, "go_goroutines") {
+			t.Errorf("GET /metrics on --metrics-addr: %d %.3000s", st, body)
+		}
+		for _, p := range []string{"/", "/graphql", "/healthz", "/explorer"} {
+			if st, _ := getBody(t, metrics+p); st != 404 {
+				t.Errorf("GET %s on --metrics-addr: %d, want 404", p, st)
+			}
+		}
+	})
+}
+
+// TestEdgeMetricsAddrConfig: BYLINE_METRICS_ADDR is the flag's fallback,
+// and an address the main listener already takes is refused up front.
+func TestEdgeMetricsAddrConfig(t *testing.T) {
+	for _, c := range []struct {
+		name, env string
+		args      []string
+		want      string
+	}{
+		{"default", "", nil, ""},
+		{"environment", "127.0.0.1:9100", nil, "127.0.0.1:9100"},
+		{"flag wins over environment", "127.0.0.1:9100", []string{"--metrics-addr", "127.0.0.1:9200"}, "127.0.0.1:9200"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			getenv := func(k string) string {
+				if k == "BYLINE_METRICS_ADDR" {
+					return c.env
+				}
+				return ""
+			}
+			var cfg Config
+			fs := flagSet("serve", "serve", &cfg, getenv, io.Discard)
+			serveFlags(fs, &cfg, getenv)
+			if err := parse(fs, c.args, &cfg); err != nil || cfg.MetricsAddr != c.want {
+				t.Fatalf("metrics address %q, %v; want %q", cfg.MetricsAddr, err, c.want)
+			}
+		})
+	}
+	addr := freeAddr(t)
+	var stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second) // were it to serve after all
+	defer cancel()
+	err := run(ctx, []string{"serve", "--db", filepath.Join(t.TempDir(), "m.db"), "--addr", addr, "--metrics-addr", addr},
+		func(string) string { return "" }, io.Discard, &stderr)
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--metrics-addr") {
+		t.Fatalf("the same address twice: %v, want a usage error naming --metrics-addr", err)
 	}
 }

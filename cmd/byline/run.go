@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
@@ -120,6 +121,8 @@ type app struct {
 
 	publicURL string
 	proxies   []netip.Prefix
+	// metricsElsewhere: /metrics is on --metrics-addr, not the main address.
+	metricsElsewhere bool
 }
 
 func (a *app) Close() {
@@ -173,6 +176,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return usagef("serve: --trusted-proxies %q: %v", cfg.Proxies, err)
 	}
 	cfg.TrustedProxies = proxies
+	if cfg.MetricsAddr != "" && cfg.MetricsAddr == cfg.Addr {
+		return usagef("serve: --metrics-addr %q is also --addr: give /metrics an address of its own, or leave it empty to serve it on --addr", cfg.MetricsAddr)
+	}
 	log := newLogger(stderr, cfg.LogLevel)
 	// go-redis logs through one process-wide logger; serve owns the process,
 	// so its lines (failed dials during an outage) join the structured log.
@@ -212,9 +218,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		go gcfloor.Run(cctx, uint64(cfg.GCFloor), gcPercent, nil)
 	}
 	a.proxies = cfg.TrustedProxies
+	a.metricsElsewhere = cfg.MetricsAddr != ""
 	h := newHandler(a, log, graph.Options{}, !cfg.NoCache)
 	if cfg.DebugAddr != "" {
 		go servePprof(cctx, cfg.DebugAddr, log)
+	}
+	if cfg.MetricsAddr != "" {
+		// Listened on here, so that an address taken fails the start,
+		// not the first scrape; served until the main server has drained.
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		go func() {
+			if err := server.Serve(cctx, log, ln, server.Metrics(a.reg), time.Second); err != nil {
+				log.Warn("metrics", "err", err)
+			}
+		}()
 	}
 	log.Info("byline starting", "version", version(), "db", a.db.Engine(), "redis", cfg.Redis != "", "public_url", cfg.PublicURL, "gc_floor", cfg.GCFloor.String())
 	return server.Run(ctx, log, cfg.Addr, h, cfg.Drain)
@@ -277,7 +297,8 @@ func newHandler(a *app, log *slog.Logger, gopts graph.Options, cached bool) http
 		Checks:    checks,
 		// Behind a load balancer every reader arrives from its address:
 		// without this, all share one rate-limit bucket and one consent IP.
-		TrustedProxies: a.proxies,
+		TrustedProxies:   a.proxies,
+		MetricsElsewhere: a.metricsElsewhere,
 	})
 }
 
