@@ -124,9 +124,21 @@ func (r *gqlResponse) code() string {
 
 func (a *testApp) post(body []byte, header ...string) *gqlResponse {
 	a.t.Helper()
-	req, _ := http.NewRequest("POST", a.srv.URL+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
+	r, _ := a.do(http.MethodPost, "/graphql", body, append([]string{"Content-Type", "application/json"}, header...)...)
+	return r
+}
+
+// do sends one request (header is name, value pairs; a value of "" leaves
+// the header out) and decodes the GraphQL answer, failing the test when the
+// body is not JSON.
+func (a *testApp) do(method, path string, body []byte, header ...string) (*gqlResponse, http.Header) {
+	a.t.Helper()
+	req, _ := http.NewRequest(method, a.srv.URL+path, bytes.NewReader(body))
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i+1] == "" {
+			req.Header.Del(header[i])
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -137,9 +149,9 @@ func (a *testApp) post(body []byte, header ...string) *gqlResponse {
 	raw, _ := io.ReadAll(resp.Body)
 	out := &gqlResponse{Status: resp.StatusCode, Raw: raw}
 	if err := json.Unmarshal(raw, out); err != nil {
-		a.t.Fatalf("status %d: body is not JSON: %q", resp.StatusCode, raw)
+		a.t.Fatalf("%s %s: status %d: body is not JSON: %q", method, path, resp.StatusCode, raw)
 	}
-	return out
+	return out, resp.Header
 }
 
 func (a *testApp) query(q string, vars map[string]any, header ...string) *gqlResponse {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"sort"
@@ -129,18 +128,9 @@ func TestCachedAnswerKeepsTheMediaTypeAsked(t *testing.T) {
 		{"application/json, application/graphql-response+json;q=0.5", "application/json"},
 		{"", "application/json"},
 	} {
-		req, _ := http.NewRequest("POST", a.srv.URL+"/graphql", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if c.accept != "" {
-			req.Header.Set("Accept", c.accept)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if got := resp.Header.Get("Content-Type"); !strings.HasPrefix(got, c.want) {
-			t.Errorf("request %d (Accept %q, X-Cache %s): Content-Type %q, want %q", i, c.accept, resp.Header.Get("X-Cache"), got, c.want)
+		_, h := a.do(http.MethodPost, "/graphql", body, "Content-Type", "application/json", "Accept", c.accept)
+		if got := h.Get("Content-Type"); !strings.HasPrefix(got, c.want) {
+			t.Errorf("request %d (Accept %q, X-Cache %s): Content-Type %q, want %q", i, c.accept, h.Get("X-Cache"), got, c.want)
 		}
 	}
 }
