@@ -322,17 +322,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*EditorKey, e
 	if err != nil {
 		return nil, fmt.Errorf("content: authenticate: %w", err)
 	}
-	if !k.matches(secret) {
+	// A revoked key is refused like a wrong one, from the next request on.
+	if !k.matches(secret) || k.RevokedAt != nil {
 		return nil, ErrUnauthenticated
 	}
+	s.noteUse(ctx, k)
 	return k, nil
 }
 
 // CreateKey makes and stores an editor key, returning the token to show once.
 func (s *Service) CreateKey(ctx context.Context, name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || utf8.RuneCountInString(name) > 100 {
-		return "", Invalid("name", "must be 1 to 100 characters")
+	name, err := checkKeyName(name)
+	if err != nil {
+		return "", err
 	}
 	token, k, err := NewEditorKey(name, s.cfg.Now())
 	if err != nil {

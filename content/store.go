@@ -62,8 +62,15 @@ type Store interface {
 
 	// CreateKey stores an editor key's public id and secret hash.
 	CreateKey(ctx context.Context, k EditorKey) error
-	// Key returns the key with the public id.
+	// Key returns the key with the public id, revoked or not.
 	Key(ctx context.Context, id string) (*EditorKey, error)
+	// Keys lists every key, oldest first.
+	Keys(ctx context.Context) ([]EditorKey, error)
+	// RevokeKey stamps the key with the public id revoked at at, unless it
+	// already is; NotFoundError when there is no such key.
+	RevokeKey(ctx context.Context, id string, at time.Time) error
+	// TouchKey records that the key with the public id was used at at.
+	TouchKey(ctx context.Context, id string, at time.Time) error
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error

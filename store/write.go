@@ -267,21 +267,98 @@ func (s *DB) CreateKey(ctx context.Context, k content.EditorKey) error {
 	return tx.Commit()
 }
 
+const keyColumns = "id, name, secret_hash, created_ms, last_used_ms, revoked_ms"
+
+func scanKey(r scanner) (*content.EditorKey, error) {
+	var (
+		k             content.EditorKey
+		created       int64
+		used, revoked sql.NullInt64
+	)
+	if err := r.Scan(&k.ID, &k.Name, &k.SecretHash, &created, &used, &revoked); err != nil {
+		return nil, err
+	}
+	k.CreatedAt = time.UnixMilli(created).UTC()
+	k.LastUsedAt, k.RevokedAt = msTime(used), msTime(revoked)
+	return &k, nil
+}
+
+// msTime is a nullable millisecond column as a time.
+func msTime(ms sql.NullInt64) *time.Time {
+	if !ms.Valid {
+		return nil
+	}
+	t := time.UnixMilli(ms.Int64).UTC()
+	return &t
+}
+
 // Key returns the editor key with the public id.
 func (s *DB) Key(ctx context.Context, id string) (*content.EditorKey, error) {
-	var (
-		k  content.EditorKey
-		ms int64
-	)
-	err := s.queryRow(ctx, "SELECT id, name, secret_hash, created_ms FROM editor_keys WHERE id = ?", id).Scan(&k.ID, &k.Name, &k.SecretHash, &ms)
+	k, err := scanKey(s.queryRow(ctx, "SELECT "+keyColumns+" FROM editor_keys WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &content.NotFoundError{Kind: "key", Key: id}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: get key: %w", err)
 	}
-	k.CreatedAt = time.UnixMilli(ms).UTC()
-	return &k, nil
+	return k, nil
+}
+
+// Keys lists every editor key, oldest first.
+func (s *DB) Keys(ctx context.Context) ([]content.EditorKey, error) {
+	rows, err := s.query(ctx, "SELECT "+keyColumns+" FROM editor_keys ORDER BY created_ms, id")
+	if err != nil {
+		return nil, fmt.Errorf("store: keys: %w", err)
+	}
+	defer rows.Close()
+	out := []content.EditorKey{}
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: keys: %w", err)
+		}
+		out = append(out, *k)
+	}
+	return out, rows.Err()
+}
+
+// RevokeKey stamps a key revoked; a revoked key keeps its first stamp.
+func (s *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
+	n, err := s.keyUpdate(ctx, "UPDATE editor_keys SET revoked_ms = COALESCE(revoked_ms, ?) WHERE id = ?", at.UnixMilli(), id)
+	if err != nil {
+		return fmt.Errorf("store: revoke key %s: %w", id, err)
+	}
+	if n == 0 {
+		return &content.NotFoundError{Kind: "key", Key: id}
+	}
+	return nil
+}
+
+// TouchKey records a key's use; an older stamp never replaces a newer one.
+func (s *DB) TouchKey(ctx context.Context, id string, at time.Time) error {
+	ms := at.UnixMilli()
+	if _, err := s.keyUpdate(ctx, "UPDATE editor_keys SET last_used_ms = ? WHERE id = ? AND (last_used_ms IS NULL OR last_used_ms < ?)", ms, id, ms); err != nil {
+		return fmt.Errorf("store: touch key %s: %w", id, err)
+	}
+	return nil
+}
+
+// keyUpdate runs one UPDATE of editor_keys and returns the rows it changed.
+func (s *DB) keyUpdate(ctx context.Context, q string, args ...any) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	res, err := s.exec(ctx, tx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
 }
 
 var _ content.Store = (*DB)(nil)
