@@ -15,12 +15,8 @@ mkdir -p "$OUT" bin
 go build -o bin/byline ./cmd/byline
 go build -o bin/bylinegen ./cmd/bylinegen
 go build -o bin/hostile ./bench/hostile
-DB="$OUT/corpus-$CORPUS.db"
-if [ ! -f "$DB" ]; then
-  rm -rf "$OUT/corpus-$CORPUS"
-  bin/bylinegen -n "$CORPUS" -out "$OUT/corpus-$CORPUS"
-  bin/byline import --db "$DB" "$OUT/corpus-$CORPUS"
-fi
+. bench/corpus.sh
+DB=$(corpus "$CORPUS")
 cp "$DB" "$OUT/hostile.db"
 args=(serve --db "$OUT/hostile.db" --addr 127.0.0.1:18090 --debug-addr 127.0.0.1:18091 --log-level error)
 redis_flag=()

@@ -38,12 +38,8 @@ go build -o bin/byline ./cmd/byline
 go build -o bin/bare ./bench/bare
 go build -o bin/bylinegen ./cmd/bylinegen
 
-DB="$OUT/corpus-$CORPUS.db"
-if [ ! -f "$DB" ]; then
-  rm -rf "$OUT/corpus-$CORPUS"
-  bin/bylinegen -n "$CORPUS" -out "$OUT/corpus-$CORPUS"
-  bin/byline import --db "$DB" "$OUT/corpus-$CORPUS"
-fi
+. bench/corpus.sh
+DB=$(corpus "$CORPUS")
 
 # GATEWAY_ENV (e.g. "GOGC=off GOMEMLIMIT=2GiB") goes to Byline's runs only.
 read -r -a GENV <<< "${GATEWAY_ENV:-}"
