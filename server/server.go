@@ -161,6 +161,11 @@ func Run(ctx context.Context, log *slog.Logger, addr string, h http.Handler, dra
 
 // Serve is Run on a listener the caller made.
 func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handler, drain time.Duration) error {
+	// Every request's context descends from work, which ends when the
+	// drain does: a request still running then stops (its database query
+	// and ranking see the cancellation) instead of holding the process.
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -169,6 +174,7 @@ func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return work },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -182,7 +188,11 @@ func Serve(ctx context.Context, log *slog.Logger, ln net.Listener, h http.Handle
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		// The drain is over: cancel what still runs and close its
+		// connections, so shutdown takes --drain whatever is in flight.
+		log.Warn("drain over: cancelling requests still running", "err", err)
+		stopWork()
+		_ = srv.Close()
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
