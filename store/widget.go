@@ -274,13 +274,8 @@ func (s *DB) OutboxRefused(ctx context.Context, id int64, reason string, at time
 }
 
 func (s *DB) outboxUpdate(ctx context.Context, q string, args ...any) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if _, err := s.exec(ctx, tx, q, args...); err != nil {
+	if _, err := s.update(ctx, q, args...); err != nil {
 		return fmt.Errorf("store: outbox: %w", err)
 	}
-	return tx.Commit()
+	return nil
 }

@@ -324,7 +324,7 @@ func (s *DB) Keys(ctx context.Context) ([]content.EditorKey, error) {
 
 // RevokeKey stamps a key revoked; a revoked key keeps its first stamp.
 func (s *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
-	n, err := s.keyUpdate(ctx, "UPDATE editor_keys SET revoked_ms = COALESCE(revoked_ms, ?) WHERE id = ?", at.UnixMilli(), id)
+	n, err := s.update(ctx, "UPDATE editor_keys SET revoked_ms = COALESCE(revoked_ms, ?) WHERE id = ?", at.UnixMilli(), id)
 	if err != nil {
 		return fmt.Errorf("store: revoke key %s: %w", id, err)
 	}
@@ -337,14 +337,15 @@ func (s *DB) RevokeKey(ctx context.Context, id string, at time.Time) error {
 // TouchKey records a key's use; an older stamp never replaces a newer one.
 func (s *DB) TouchKey(ctx context.Context, id string, at time.Time) error {
 	ms := at.UnixMilli()
-	if _, err := s.keyUpdate(ctx, "UPDATE editor_keys SET last_used_ms = ? WHERE id = ? AND (last_used_ms IS NULL OR last_used_ms < ?)", ms, id, ms); err != nil {
+	if _, err := s.update(ctx, "UPDATE editor_keys SET last_used_ms = ? WHERE id = ? AND (last_used_ms IS NULL OR last_used_ms < ?)", ms, id, ms); err != nil {
 		return fmt.Errorf("store: touch key %s: %w", id, err)
 	}
 	return nil
 }
 
-// keyUpdate runs one UPDATE of editor_keys and returns the rows it changed.
-func (s *DB) keyUpdate(ctx context.Context, q string, args ...any) (int64, error) {
+// update runs one statement in its own transaction and returns the rows it
+// changed.
+func (s *DB) update(ctx context.Context, q string, args ...any) (int64, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
