@@ -67,7 +67,7 @@ var defaultCopy = map[string]Copy{
 
 var defaultStrings = map[string]WidgetStrings{
 	"en": {
-		EmailLabel: "Email address", EmailPlaceholder: "name@example.com", Sending: "Subscribing…",
+		EmailLabel: "Email address", EmailPlaceholder: "name@example.com", Sending: "Sending…",
 		Success:         "Almost done: check your inbox and confirm your subscription.",
 		InvalidEmail:    "Please enter an email address like name@example.com.",
 		ConsentRequired: "Please tick the box to agree to receive our emails.",

@@ -283,7 +283,7 @@ func TestWidgetFastSubmit(t *testing.T) {
 		locale, sending, success string
 		emails                   []string
 	}{
-		{"en", "Subscribing…", "check your inbox", []string{"autofill@partner.example", "again@partner.example"}},
+		{"en", "Sending…", "check your inbox", []string{"autofill@partner.example", "again@partner.example"}},
 		{"mn", "Илгээж байна…", "имэйлээ шалгаж", []string{"autofill-mn@partner.example"}},
 	} {
 		t.Run(c.locale, func(t *testing.T) {
