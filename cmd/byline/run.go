@@ -36,6 +36,8 @@ commands:
   serve              run the gateway (imports the sample content into an empty database)
   import <dir>       import Markdown articles with YAML front matter, all or nothing
   keys create --name N   create an editor API key (printed once, stored hashed)
+  keys list          list the editor keys (id, name, created, last used, revoked)
+  keys revoke <id>   revoke an editor key at once
   partners add <id> [flags]   add a widget partner (--name, --origins O,O…), or update one: omitted flags keep their values
   partners list      list the partners
   subscribers export [--partner P]   CSV of subscribers on stdout
