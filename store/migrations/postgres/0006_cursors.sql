@@ -1,0 +1,5 @@
+CREATE TABLE cursors (
+  name TEXT PRIMARY KEY,
+  id BIGINT NOT NULL,
+  at_ms BIGINT NOT NULL
+);

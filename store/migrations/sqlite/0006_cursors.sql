@@ -1,0 +1,5 @@
+CREATE TABLE cursors (
+  name TEXT PRIMARY KEY,
+  id INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL
+);
