@@ -18,8 +18,8 @@ type APQ struct {
 
 // Limits of the persisted-query store.
 const (
-	apqMaxQuery = 32 << 10
-	apqTTL      = 24 * time.Hour
+	apqMaxQuery   = 32 << 10
+	apqTTL        = 24 * time.Hour
 	apqLocalMax   = 5000
 	apqLocalBytes = 16 << 20
 )
