@@ -201,14 +201,13 @@ func TestRedisFaultsUnderLoad(t *testing.T) {
 				}
 				// One timed-out call per request (its own) plus, for a
 				// coalesced one, its leader's: 0.4 s; the rest is room for
-				// a loaded CI machine. Before each request stopped at its
-				// first failed call, a dead Cluster node cost up to 2 s.
+				// a loaded CI machine.
 				if slowest > time.Second {
 					t.Fatalf("slowest request took %s: timeouts and the breaker should bound it", slowest)
 				}
 				if got := r.get(t, "a"); got.version != 1 {
-					nk, _ := normalKey("test", "POST", body("a"))
-					it := r.c.l1.get(nk)
+					normalKey, _ := normalKeyOf("test", "POST", body("a"))
+					it := r.c.l1.get(normalKey)
 					inv, ierr := rdb.Get(context.Background(), prefix+"inv:Article:a").Result()
 					seq, _ := rdb.Get(context.Background(), prefix+"seq").Result()
 					if it != nil {

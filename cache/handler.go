@@ -39,18 +39,18 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 		}
 		now := time.Now()
 		// The fast path: raw bytes → entry, no parsing.
-		fkb := fastKey(c.seed, r.Method, req)
+		raw := rawKeyOf(c.seed, r.Method, req)
 		if c.inSync() {
-			if it := c.l1.getBytes(fkb[:]); it != nil && bytes.Equal(it.req, req) {
-				if c.serveL1(w, r, it.e, now, next, req) {
+			if it := c.l1.getBytes(raw[:]); it != nil && bytes.Equal(it.req, req) {
+				if c.serveEntry(w, r, it.e, now, next, req) {
 					return
 				}
-				c.l1.delete(string(fkb[:]))
+				c.l1.delete(string(raw[:]))
 			}
 		}
-		fk := string(fkb[:])
+		rawKey := string(raw[:])
 
-		nk, ok := normalKey(c.o.SchemaVersion, r.Method, req)
+		normalKey, ok := normalKeyOf(c.o.SchemaVersion, r.Method, req)
 		if !ok {
 			c.bypass(w, r, next)
 			return
@@ -58,19 +58,19 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 		// An answer that cannot be cached differs by media type (status,
 		// data entry): requests asking for another may not share one.
 		if wantsGraphQLResponse(r) {
-			nk += "\x00" + mediatype.MediaGraphQLResponse
+			normalKey += "\x00" + mediatype.MediaGraphQLResponse
 		}
 		redisFailed := new(atomic.Bool)
 		r = r.WithContext(context.WithValue(r.Context(), redisErrKey{}, redisFailed))
-		if e := c.lookup(r.Context(), nk, now); e != nil {
-			c.l1.put(fk, e, req)
-			if c.serveL1(w, r, e, now, next, req) {
+		if e := c.lookup(r.Context(), normalKey, now); e != nil {
+			c.l1.put(rawKey, e, req)
+			if c.serveEntry(w, r, e, now, next, req) {
 				return
 			}
 		}
 
-		v, _, shared := c.flight.Do(nk, func() (any, error) {
-			return c.fill(next, r, req, nk, fk), nil
+		v, _, shared := c.flight.Do(normalKey, func() (any, error) {
+			return c.fill(next, r, req, normalKey, rawKey), nil
 		})
 		res := v.(*filled)
 		result, xc := resMiss, "MISS"
@@ -97,9 +97,10 @@ func (c *Cache) bypass(w http.ResponseWriter, r *http.Request, next http.Handler
 	next.ServeHTTP(w, r)
 }
 
-// serveL1 answers from an L1 entry that is still valid; false when it is
-// not (invalidated or expired) and the caller must look further.
-func (c *Cache) serveL1(w http.ResponseWriter, r *http.Request, e *entry, now time.Time, next http.Handler, req []byte) bool {
+// serveEntry answers from an entry (found in L1, or just read from L2) that
+// is still valid; false when it is not (invalidated or expired) and the
+// caller must look further. A stale one is served while one refresh runs.
+func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, now time.Time, next http.Handler, req []byte) bool {
 	if !c.st.validEntry(e) {
 		return false
 	}
@@ -214,58 +215,58 @@ func etagMatch(header, etag string) bool {
 
 // lookup finds a valid entry by normal key: L1, then L2. An L2 hit is
 // copied into L1.
-func (c *Cache) lookup(ctx context.Context, nk string, now time.Time) *entry {
+func (c *Cache) lookup(ctx context.Context, normalKey string, now time.Time) *entry {
 	if c.inSync() {
-		if it := c.l1.get(nk); it != nil {
+		if it := c.l1.get(normalKey); it != nil {
 			if c.st.validEntry(it.e) && it.e.freshness(now) != expired {
 				return it.e
 			}
-			c.l1.delete(nk)
+			c.l1.delete(normalKey)
 		}
 	}
-	e := c.readL2(ctx, nk)
+	e := c.readL2Now(ctx, normalKey)
 	if e == nil || e.freshness(now) == expired {
 		return nil
 	}
 	if c.inSync() {
-		c.l1.put(nk, e, nil)
+		c.l1.put(normalKey, e, nil)
 	}
 	return e
 }
 
-// readL2 is getL2 for an entry this replica will serve: it carries the
-// local seq taken before the read (see stamps.go). nil without Redis.
-func (c *Cache) readL2(ctx context.Context, nk string) *entry {
+// readL2Now is readL2Since for an entry read to be served now: it takes
+// this replica's seq itself, just before the read, and asks Redis only
+// when it may be asked. nil without Redis.
+func (c *Cache) readL2Now(ctx context.Context, normalKey string) *entry {
 	if !c.redisOK(ctx) {
 		return nil
 	}
-	localStart := c.st.start()
-	e := c.getL2(ctx, nk)
-	if e != nil {
-		e.localStart = localStart
-	}
-	return e
+	return c.readL2Since(ctx, normalKey, c.st.start())
 }
 
 // remember keeps an entry in L1 under its normal key and the request's
-// fast key.
-func (c *Cache) remember(e *entry, fk string, req []byte) {
+// raw key.
+func (c *Cache) remember(e *entry, rawKey string, req []byte) {
 	if c.inSync() {
 		c.l1.put(e.Key, e, nil)
-		c.l1.put(fk, e, req)
+		c.l1.put(rawKey, e, req)
 	}
 }
 
-// getL2 reads an entry and checks its tags' Redis stamps, only while in
-// sync: before a resync an entry can look fresh in Redis though a write it
-// predates has returned.
-func (c *Cache) getL2(ctx context.Context, nk string) *entry {
+// readL2Since reads an entry from Redis, only while in sync (before a
+// resync an entry can look fresh in Redis though a write it predates has
+// returned), and checks its tags: none may still wait for its stamp here,
+// and none may have been stamped in Redis since the entry's computation
+// began. The entry carries localStart, this replica's seq taken before the
+// read (or before the computation the caller waited for): a local stamp of
+// its tags after that invalidates it here (see stamps.go).
+func (c *Cache) readL2Since(ctx context.Context, normalKey string, localStart uint64) *entry {
 	if !c.inSync() {
 		return nil
 	}
 	rc, cancel := c.rctx(ctx)
 	defer cancel()
-	b, err := c.rdb.Get(rc, c.key("r:", nk)).Bytes()
+	b, err := c.rdb.Get(rc, c.key("r:", normalKey)).Bytes()
 	if c.reqDone(ctx, err) != nil {
 		return nil
 	}
@@ -273,25 +274,26 @@ func (c *Cache) getL2(ctx context.Context, nk string) *entry {
 	if err != nil || c.pend.anyOf(e.Tags) {
 		return nil
 	}
-	if !c.validL2(rc, e.Tags, e.RedisStart, false) {
+	if !c.validSince(rc, e.Tags, e.RedisStart, false) {
 		return nil
 	}
+	e.localStart = localStart
 	return e
 }
 
-// validL2 checks tags' Redis stamps against start, one pipelined GET each
-// (a Cluster client splits the pipeline by slot). Every tag of a stored
-// entry has a stamp, so a missing one fails too: Redis lost it (a node
-// restarted empty, a failover dropped writes), and with it any write
-// stamped since. mark, for an entry about to be stored, first gives a tag
-// without a stamp one at start (SET NX, in the same pipeline: one key per
-// command, so Cluster-safe, and ordered before the GET of the same key).
-func (c *Cache) validL2(ctx context.Context, tags []string, start int64, mark bool) bool {
+// validSince checks tags' Redis stamps against start, one pipelined GET
+// each (a Cluster client splits the pipeline by slot). Every tag of a
+// stored entry has a stamp, so a missing one fails too: Redis lost it (a
+// node restarted empty, a failover dropped writes), and with it any write
+// stamped since. storing, for an entry about to be stored, first gives a
+// tag without a stamp one at start (SET NX, in the same pipeline: one key
+// per command, so Cluster-safe, and ordered before the GET of the same key).
+func (c *Cache) validSince(ctx context.Context, tags []string, start int64, storing bool) bool {
 	pipe := c.rdb.Pipeline()
 	cmds := make([]*redis.StringCmd, len(tags))
 	for i, t := range tags {
 		k := c.key("inv:", t)
-		if mark {
+		if storing {
 			pipe.SetNX(ctx, k, start, stampTTL)
 		}
 		cmds[i] = pipe.Get(ctx, k)
@@ -328,30 +330,29 @@ func (f *filled) writeTo(w http.ResponseWriter) {
 // fill runs the GraphQL layer for a miss, once per key per process and,
 // where a Redis lease allows, once across replicas, and stores a cacheable
 // answer in L1 and L2.
-func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, nk, fk string) *filled {
+func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, normalKey, rawKey string) *filled {
 	ctx := r.Context()
 	// A request that missed just before another flight for this key ended
 	// starts a flight of its own, which would compute the answer again
 	// (and take over this replica's own lease, not yet released).
 	if c.inSync() {
-		if it := c.l1.get(nk); it != nil && c.st.validEntry(it.e) && it.e.freshness(time.Now()) == fresh {
+		if it := c.l1.get(normalKey); it != nil && c.st.validEntry(it.e) && it.e.freshness(time.Now()) == fresh {
 			return &filled{e: it.e}
 		}
 	}
 	localStart := c.st.start()
 	if c.redisOK(ctx) {
-		e, held := c.awaitLease(ctx, nk)
+		e, held := c.awaitLease(ctx, normalKey, localStart)
 		if e != nil {
-			e.localStart = localStart
-			c.remember(e, fk, req)
+			c.remember(e, rawKey, req)
 			return &filled{e: e}
 		}
 		if held {
 			// After the answer is in L2 (the deferred call runs after
-			// putL2), and off the request's path: a replica waiting on the
-			// lease sees it go at once, and a failed call in this request
-			// does not leave the lease behind for its full term.
-			defer func() { go c.releaseLease(nk) }()
+			// writeL2), and off the request's path: a replica waiting on
+			// the lease sees it go at once, and a failed call in this
+			// request does not leave the lease behind for its full term.
+			defer func() { go c.releaseLease(normalKey) }()
 		}
 	}
 	redisStart := c.redisSeq(ctx)
@@ -370,14 +371,14 @@ func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, nk, fk stri
 		return out
 	}
 	now := time.Now()
-	e := newEntry(nk, rec.header, out.body, pol, localStart, redisStart, now)
+	e := newEntry(normalKey, rec.header, out.body, pol, localStart, redisStart, now)
 	if !c.st.validEntry(e) {
 		return out // a write landed while we computed: answer, don't keep
 	}
 	out.e = e
-	c.remember(e, fk, req)
+	c.remember(e, rawKey, req)
 	if redisStart >= 0 {
-		c.putL2(ctx, e, pol)
+		c.writeL2(ctx, e, pol)
 	}
 	return out
 }
@@ -397,13 +398,15 @@ func (c *Cache) redisSeq(ctx context.Context) int64 {
 	return v
 }
 
-func (c *Cache) putL2(ctx context.Context, e *entry, pol cachePolicy) {
+// writeL2 stores an entry in Redis, unless one of its tags was stamped
+// there since its computation began.
+func (c *Cache) writeL2(ctx context.Context, e *entry, pol cachePolicy) {
 	if !c.redisOK(ctx) {
 		return
 	}
 	rc, cancel := c.rctx(ctx)
 	defer cancel()
-	if !c.validL2(rc, e.Tags, e.RedisStart, true) {
+	if !c.validSince(rc, e.Tags, e.RedisStart, true) {
 		return // stamped since we began: never store it as fresh
 	}
 	b, err := e.encode()
@@ -415,13 +418,14 @@ func (c *Cache) putL2(ctx context.Context, e *entry, pol cachePolicy) {
 }
 
 // awaitLease takes the key's lease, or waits for the replica holding it to
-// store the answer. It returns that answer, or nil when the caller should
+// store the answer. It returns that answer, carrying localStart (this
+// replica's seq from before the wait), or nil when the caller should
 // compute; held says the caller now holds the lease and must release it.
 // The wait ends as soon as the lease is gone: a holder whose answer was
 // not cacheable (an error, no-store) stores nothing, and waiting out the
 // lease's term for it would cost every waiter LeaseFor.
-func (c *Cache) awaitLease(ctx context.Context, nk string) (e *entry, held bool) {
-	lease := c.key("lease:", nk)
+func (c *Cache) awaitLease(ctx context.Context, normalKey string, localStart uint64) (e *entry, held bool) {
+	lease := c.key("lease:", normalKey)
 	rc, cancel := c.rctx(ctx)
 	got, err := c.scripts.takeLease.Run(rc, c.rdb, []string{lease}, c.replica, c.o.LeaseFor.Milliseconds()).Int()
 	cancel()
@@ -453,7 +457,7 @@ func (c *Cache) awaitLease(ctx context.Context, nk string) (e *entry, held bool)
 		// Released: the holder stored its answer first, if it had one.
 		// Only an answer computed since counts: the entry being refreshed
 		// may still sit in Redis, stale.
-		if e := c.getL2(ctx, nk); e != nil && e.freshness(time.Now()) == fresh {
+		if e := c.readL2Since(ctx, normalKey, localStart); e != nil && e.freshness(time.Now()) == fresh {
 			return e, false
 		}
 		return nil, false
@@ -463,13 +467,13 @@ func (c *Cache) awaitLease(ctx context.Context, nk string) (e *entry, held bool)
 
 // releaseLease drops the lease if this replica still holds it (it may have
 // expired and been taken by another).
-func (c *Cache) releaseLease(nk string) {
+func (c *Cache) releaseLease(normalKey string) {
 	if !c.redisOK(context.Background()) {
 		return
 	}
 	rc, cancel := c.rctx(context.Background())
 	defer cancel()
-	c.done(c.scripts.dropLease.Run(rc, c.rdb, []string{c.key("lease:", nk)}, c.replica).Err())
+	c.done(c.scripts.dropLease.Run(rc, c.rdb, []string{c.key("lease:", normalKey)}, c.replica).Err())
 }
 
 // refresh recomputes a stale entry in the background, once per process;
@@ -479,14 +483,14 @@ func (c *Cache) refresh(next http.Handler, r *http.Request, req []byte, e *entry
 	// Its own Redis failure flag: the reader it was started for may have
 	// had a failed call, which must not keep the refresh out of Redis.
 	bg := r.Clone(context.WithValue(context.WithoutCancel(r.Context()), redisErrKey{}, new(atomic.Bool)))
-	fkb := fastKey(c.seed, r.Method, req)
-	fk := string(fkb[:])
+	raw := rawKeyOf(c.seed, r.Method, req)
+	rawKey := string(raw[:])
 	go c.flight.Do(e.Key, func() (any, error) {
-		if fe := c.readL2(bg.Context(), e.Key); fe != nil && fe.freshness(time.Now()) == fresh {
-			c.remember(fe, fk, req)
+		if fe := c.readL2Now(bg.Context(), e.Key); fe != nil && fe.freshness(time.Now()) == fresh {
+			c.remember(fe, rawKey, req)
 			return &filled{e: fe}, nil
 		}
-		return c.fill(next, bg, req, e.Key, fk), nil
+		return c.fill(next, bg, req, e.Key, rawKey), nil
 	})
 }
 

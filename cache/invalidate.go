@@ -374,8 +374,8 @@ func (c *Cache) stampMissed(ctx context.Context) {
 		return !inv.At.IsZero() && time.Since(inv.At) > stampTTL
 	})
 	var missed []int64
-	for i, un := range c.unstamped(ctx, rows) {
-		if un {
+	for i, may := range c.mayLackStamp(ctx, rows) {
+		if may {
 			missed = append(missed, rows[i].ID)
 		}
 	}
@@ -403,11 +403,11 @@ func (c *Cache) logDoneKey(logID int64) string {
 	return c.key("logdone:", strconv.FormatInt(logID, 10))
 }
 
-// unstamped says, row by row, which no writer has marked as stamped in
-// Redis: every one when Redis cannot say (stamping them then waits in
-// c.pend), none without Redis.
-func (c *Cache) unstamped(ctx context.Context, rows []content.Invalidation) []bool {
-	out, err := c.unmarked(ctx, rows)
+// mayLackStamp says, row by row, which logged writes may have no stamp in
+// Redis because no writer marked them as stamped: every one when Redis
+// cannot say (stamping them then waits in c.pend), none without Redis.
+func (c *Cache) mayLackStamp(ctx context.Context, rows []content.Invalidation) []bool {
+	out, err := c.lacksMark(ctx, rows)
 	if err != nil {
 		for i := range out {
 			out[i] = true
@@ -416,9 +416,9 @@ func (c *Cache) unstamped(ctx context.Context, rows []content.Invalidation) []bo
 	return out
 }
 
-// unmarked says, row by row, which have no mark in Redis; an error when
-// Redis cannot say, and none without Redis.
-func (c *Cache) unmarked(ctx context.Context, rows []content.Invalidation) ([]bool, error) {
+// lacksMark says, row by row, which logged writes have no mark in Redis;
+// an error when Redis cannot say, and none without Redis.
+func (c *Cache) lacksMark(ctx context.Context, rows []content.Invalidation) ([]bool, error) {
 	out := make([]bool, len(rows))
 	if c.rdb == nil {
 		return out, nil
@@ -508,12 +508,12 @@ func (c *Cache) pollOnce(ctx context.Context) {
 	if len(rows) == 0 {
 		return
 	}
-	unstamped := c.unstamped(ctx, rows)
+	mayLackStamp := c.mayLackStamp(ctx, rows)
 	if c.rdb != nil {
 		c.recent = append(c.recent, rows...)
 	}
 	for i, inv := range rows {
-		if !unstamped[i] {
+		if !mayLackStamp[i] {
 			c.applyRemote(ctx, inv)
 			continue
 		}
@@ -556,7 +556,7 @@ func (c *Cache) recheck(ctx context.Context) {
 	if len(c.recent) == 0 {
 		return
 	}
-	lost, err := c.unmarked(ctx, c.recent)
+	lost, err := c.lacksMark(ctx, c.recent)
 	if err != nil {
 		return // Redis cannot say now; the next poll asks again
 	}

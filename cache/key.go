@@ -14,9 +14,11 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 )
 
-// fastKey hashes the raw request (a POST body, or a GET's query string)
-// with a per-process seed: the hit path never parses JSON or GraphQL.
-func fastKey(seed maphash.Seed, method string, req []byte) [9]byte {
+// rawKeyOf hashes the raw request (a POST body, or a GET's query string)
+// with a per-process seed: the hit path never parses JSON or GraphQL. An
+// L1 item under a raw key keeps the request it was made from, so that a
+// collision cannot serve another request's answer.
+func rawKeyOf(seed maphash.Seed, method string, req []byte) [9]byte {
 	var h maphash.Hash
 	h.SetSeed(seed)
 	h.WriteString(method)
@@ -70,12 +72,12 @@ func parseRequest(method string, req []byte) (*gqlRequest, bool) {
 // GraphQL layer's limits refuse it, would be work an attacker chooses.
 const maxNormalised = 64 << 10
 
-// normalKey is the key of what a request means: schema version, normalised
+// normalKeyOf is the key of what a request means: schema version, normalised
 // document (or persisted-query hash), operation name, canonical variables
 // and scope. Two requests that differ only in whitespace, comments or
 // variable order share it. ok is false for what must not be cached:
 // mutations, subscriptions, and requests GraphQL will refuse anyway.
-func normalKey(schemaVersion, method string, req []byte) (key string, ok bool) {
+func normalKeyOf(schemaVersion, method string, req []byte) (key string, ok bool) {
 	if len(req) > maxNormalised {
 		return "", false
 	}

@@ -3,7 +3,7 @@ package cache
 import "testing"
 
 func TestNormalKey(t *testing.T) {
-	key := func(method, req string) (string, bool) { return normalKey("v1", method, []byte(req)) }
+	key := func(method, req string) (string, bool) { return normalKeyOf("v1", method, []byte(req)) }
 	base, ok := key("POST", `{"query":"query A($s:String!){article(slug:$s){title}}","variables":{"s":"x","n":1}}`)
 	if !ok {
 		t.Fatal("a plain query is cacheable")
@@ -26,7 +26,7 @@ func TestNormalKey(t *testing.T) {
 			t.Errorf("%s: the same key for a different request", name)
 		}
 	}
-	if k, _ := normalKey("v2", "POST", []byte(`{"query":"query A($s:String!){article(slug:$s){title}}","variables":{"s":"x","n":1}}`)); k == base {
+	if k, _ := normalKeyOf("v2", "POST", []byte(`{"query":"query A($s:String!){article(slug:$s){title}}","variables":{"s":"x","n":1}}`)); k == base {
 		t.Error("a new schema version reads old keys")
 	}
 	never := map[string]string{

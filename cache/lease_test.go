@@ -49,11 +49,11 @@ func TestLeftoverLeaseIsTakenOver(t *testing.T) {
 	sharedRedis(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		o := newOrigin()
 		r := newReplicaWith(t, o, rdb, prefix, func(opts *Options) { opts.LeaseFor = 10 * time.Second })
-		nk, ok := normalKey("test", "POST", body("left"))
+		normalKey, ok := normalKeyOf("test", "POST", body("left"))
 		if !ok {
 			t.Fatal("no key for the request")
 		}
-		lease := prefix + "lease:" + nk
+		lease := prefix + "lease:" + normalKey
 		if err := rdb.Set(context.Background(), lease, r.c.replica, time.Minute).Err(); err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func TestOneTimeoutPerRequest(t *testing.T) {
 	if got.status != 200 || got.version != 0 {
 		t.Fatalf("%d version %d", got.status, got.version)
 	}
-	if took < timeout || took > timeout*3/2 { // before: three timeouts
+	if took < timeout || took > timeout*3/2 { // one timeout, not one per call
 		t.Fatalf("a cold miss took %s against a paused Redis; want one %s timeout", took, timeout)
 	}
 }
