@@ -10,7 +10,7 @@ import (
 // registered on one replica is known to all. gqlgen checks a query's hash
 // before adding it; the size cap and TTL keep garbage from filling Redis.
 type APQ struct {
-	c     *Cache
+	redis *redisAccess
 	mu    sync.Mutex
 	local map[string]string
 	bytes int // held in local
@@ -24,21 +24,20 @@ const (
 	apqLocalBytes = 16 << 20
 )
 
-// APQ returns the persisted-query store.
-func (c *Cache) APQ() *APQ { return &APQ{c: c, local: map[string]string{}} }
+func newAPQ(r *redisAccess) *APQ { return &APQ{redis: r, local: map[string]string{}} }
 
 // Get returns a persisted query by hash.
 func (a *APQ) Get(ctx context.Context, hash string) (string, bool) {
 	a.mu.Lock()
 	q, ok := a.local[hash]
 	a.mu.Unlock()
-	if ok || !a.c.redisOK(ctx) {
+	if ok || !a.redis.available(ctx) {
 		return q, ok
 	}
-	rc, cancel := a.c.rctx(ctx)
+	rc, cancel := a.redis.callCtx(ctx)
 	defer cancel()
-	q, err := a.c.rdb.Get(rc, a.c.key("apq:", hash)).Result()
-	if a.c.done(err) != nil {
+	q, err := a.redis.rdb.Get(rc, a.redis.key("apq:", hash)).Result()
+	if a.redis.record(err) != nil {
 		return "", false
 	}
 	a.remember(hash, q)
@@ -51,12 +50,12 @@ func (a *APQ) Add(ctx context.Context, hash, query string) {
 		return
 	}
 	a.remember(hash, query)
-	if !a.c.redisOK(ctx) {
+	if !a.redis.available(ctx) {
 		return
 	}
-	rc, cancel := a.c.rctx(ctx)
+	rc, cancel := a.redis.callCtx(ctx)
 	defer cancel()
-	a.c.done(a.c.rdb.Set(rc, a.c.key("apq:", hash), query, apqTTL).Err())
+	a.redis.record(a.redis.rdb.Set(rc, a.redis.key("apq:", hash), query, apqTTL).Err())
 }
 
 func (a *APQ) remember(hash, q string) {

@@ -46,12 +46,12 @@ func BenchmarkHit(b *testing.B) {
 			done := make(chan struct{})
 			go func() { c.Run(ctx); close(done) }()
 			b.Cleanup(func() { cancel(); <-done })
-			for deadline := time.Now().Add(10 * time.Second); rdb != nil && !c.subscribed.Load(); time.Sleep(10 * time.Millisecond) {
+			for deadline := time.Now().Add(10 * time.Second); rdb != nil && !c.Bus.subscribed.Load(); time.Sleep(10 * time.Millisecond) {
 				if time.Now().After(deadline) {
 					b.Fatal("never subscribed")
 				}
 			}
-			h := c.Middleware(newOrigin())
+			h := c.Responses.Middleware(newOrigin())
 			req := httptest.NewRequest(http.MethodPost, "/graphql", nil)
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Accept-Encoding", "gzip")

@@ -4,16 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
-	"hash/maphash"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/bylinehq/byline/content"
 )
@@ -24,7 +19,7 @@ type InvalidationLog interface {
 	LastInvalidation(ctx context.Context) (int64, error)
 }
 
-// Options configure a Cache. Only SchemaVersion is required.
+// Options configure the cache's parts. Only SchemaVersion is required.
 type Options struct {
 	Redis         redis.UniversalClient // nil: in process only
 	Prefix        string                // Redis key prefix; default "byline:"
@@ -43,36 +38,19 @@ type Options struct {
 	OnWrite func(ctx context.Context, inv content.Invalidation)
 }
 
-// Cache is the response cache and the invalidation channel.
+// Cache is the cache's parts, built together by New over one Redis client
+// (or none). Each part holds one role; they share the Redis access (key
+// prefix, per-call deadline, breaker) and this replica's id.
 type Cache struct {
-	o       Options
-	l1      *l1
-	st      stamps
-	seed    maphash.Seed
-	flight  singleflight.Group
-	rdb     redis.UniversalClient
-	br      breaker
-	scripts scripts
-	m       *metrics
-	replica string
-	log     *slog.Logger
+	Responses *ResponseCache // the HTTP response cache: Middleware
+	Bus       *Bus           // the invalidation bus: Invalidate
+	Limiter   *Limiter       // rate limits shared by the replicas
+	APQ       *APQ           // automatic persisted queries shared by the replicas
 
-	// subscribed is true while this replica receives invalidations over
-	// pub/sub. With Redis configured, L1 is served only then: a replica
-	// that may have missed a message must not answer from memory.
-	subscribed atomic.Bool
-
-	pend pending // tags whose Redis stamp failed (pending.go)
-
-	mu      sync.Mutex
-	waiters map[string]chan string // write nonce → acknowledging replicas
-	applied map[int64]bool         // invalidation log ids applied here
-	logSeen int64                  // the newest log id the poller has applied
-
-	recent []content.Invalidation // the poller's own: writes it re-checks (recheck)
+	redis *redisAccess
 }
 
-// New builds a cache. Call Run to start its background work.
+// New builds the cache's parts. Call Run to start their background work.
 func New(o Options) *Cache {
 	if o.Prefix == "" {
 		o.Prefix = "byline:"
@@ -97,72 +75,19 @@ func New(o Options) *Cache {
 	}
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
-	return &Cache{
-		o: o, l1: newL1(o.L1Bytes), seed: maphash.MakeSeed(), rdb: o.Redis,
-		br: breaker{threshold: 3, cooldown: time.Second}, scripts: newScripts(), m: newMetrics(o.Metrics),
-		replica: hex.EncodeToString(id), log: o.Logger,
-		waiters: map[string]chan string{}, applied: map[int64]bool{},
-	}
+	replica := hex.EncodeToString(id)
+	m := newMetrics(o.Metrics)
+	r := &redisAccess{rdb: o.Redis, prefix: o.Prefix, timeout: o.RedisTimeout,
+		br: breaker{threshold: 3, cooldown: time.Second}, errors: m.redisErrors}
+	bus := newBus(r, replica, o, m)
+	responses := newResponseCache(r, bus, replica, o, m)
+	bus.onGap = responses.l1.clear
+	return &Cache{Responses: responses, Bus: bus, Limiter: newLimiter(r), APQ: newAPQ(r), redis: r}
 }
 
-// inSync says whether this replica knows of every invalidation, so that
-// what it holds can be trusted: without Redis, memory is all there is; with
-// it, only while its subscription is live and resynced. L1 and reads of
-// Redis entries both rest on it: a failover or restart that lost stamps
-// ends every subscription, and the resync stamps what was lost
-// (stampMissed).
-func (c *Cache) inSync() bool { return c.rdb == nil || c.subscribed.Load() }
-
-// redisOK says whether to try Redis now for the request ctx carries: not
-// while the breaker is open, and not again for a request one of whose calls
-// has already failed. The breaker is global and a Cluster node's outage
-// never opens it (calls to the other nodes keep succeeding), so without the
-// second rule a miss that makes five calls to a dead node pays five
-// timeouts; with it, it pays one.
-func (c *Cache) redisOK(ctx context.Context) bool {
-	if c.rdb == nil {
-		return false
-	}
-	if f := requestFailed(ctx); f != nil && f.Load() {
-		return false
-	}
-	return c.br.allow()
-}
-
-// rctx bounds one Redis call.
-func (c *Cache) rctx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), c.o.RedisTimeout)
-}
-
-// done records a Redis call's outcome for the breaker; a miss (redis.Nil)
-// is an answer, not a failure.
-func (c *Cache) done(err error) error {
-	if err == nil || errors.Is(err, redis.Nil) {
-		c.br.success()
-		return err
-	}
-	c.br.failure()
-	c.m.redisErrors.Inc()
-	return err
-}
-
-func (c *Cache) key(parts ...string) string {
-	k := c.o.Prefix
-	for _, p := range parts {
-		k += p
-	}
-	return k
-}
+// Run does the cache's background work until ctx ends: the bus's, the
+// only part that has any.
+func (c *Cache) Run(ctx context.Context) { c.Bus.Run(ctx) }
 
 // Ping reports Redis's state for /readyz; nil when Redis is not configured.
-func (c *Cache) Ping(ctx context.Context) error {
-	if c.rdb == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	defer cancel()
-	return c.rdb.Ping(ctx).Err()
-}
-
-// Stats reports L1's size, for logs and tests.
-func (c *Cache) Stats() (items int, bytes int64) { return c.l1.size() }
+func (c *Cache) Ping(ctx context.Context) error { return c.redis.ping(ctx) }

@@ -69,7 +69,7 @@ func (o *origin) write(c *Cache, slug string, id int64) {
 	o.mu.Lock()
 	o.version[slug]++
 	o.mu.Unlock()
-	c.Invalidate(context.Background(), content.Invalidation{ID: id, Tags: []string{"Article:" + slug}, At: time.Now()})
+	c.Bus.Invalidate(context.Background(), content.Invalidation{ID: id, Tags: []string{"Article:" + slug}, At: time.Now()})
 }
 
 const query = `query A($slug: String!) { article(slug: $slug) { slug version } }`
@@ -107,9 +107,9 @@ func newReplicaWith(t *testing.T, o *origin, rdb redis.UniversalClient, prefix s
 	go func() { c.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	if rdb != nil {
-		waitFor(t, "subscription", func() bool { return c.subscribed.Load() })
+		waitFor(t, "subscription", func() bool { return c.Bus.subscribed.Load() })
 	}
-	srv := httptest.NewServer(c.Middleware(o))
+	srv := httptest.NewServer(c.Responses.Middleware(o))
 	t.Cleanup(srv.Close)
 	return &replica{c: c, srv: srv}
 }

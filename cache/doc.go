@@ -13,4 +13,12 @@
 // once it returns no replica serves what it replaced. The database's
 // invalidation log, polled every second, carries writes made without Redis
 // (a CLI import) to every running gateway.
+//
+// New builds the parts, each with one role: ResponseCache (the middleware,
+// entries in L1 and L2, coalescing of misses by singleflight and lease),
+// Bus (the stamps here and in Redis, pub/sub and acknowledgements,
+// heartbeats, stamps still to land, the invalidation-log poller), Limiter
+// and APQ. All of them call Redis through one helper, redisAccess: the key
+// prefix, the per-call deadline, the breaker, and the request's "a call
+// already failed" flag.
 package cache

@@ -111,7 +111,7 @@ func TestRedisFaultsUnderLoad(t *testing.T) {
 		for _, n := range nodes {
 			n.Stop()
 		}
-		waitFor(t, "the replica to notice", func() bool { return !r.c.subscribed.Load() })
+		waitFor(t, "the replica to notice", func() bool { return !r.c.Bus.subscribed.Load() })
 		o.write(r.c, "a", 1) // a write while Redis is down still reaches this replica's answers
 		time.Sleep(time.Second)
 		for _, n := range nodes {
@@ -146,7 +146,7 @@ func TestRedisFaultsUnderLoad(t *testing.T) {
 	failover := fault{"failover", func(t *testing.T, env redisEnv, r *replica, o *origin) {
 		old := env.sentinel.Master.Addr
 		env.sentinel.Master.Stop()
-		waitFor(t, "the replica to notice", func() bool { return !r.c.subscribed.Load() })
+		waitFor(t, "the replica to notice", func() bool { return !r.c.Bus.subscribed.Load() })
 		o.write(r.c, "a", 1)
 		env.sentinel.Failover()
 		if now, _ := env.sentinel.MasterAddr(context.Background()); now == old {
@@ -186,7 +186,7 @@ func TestRedisFaultsUnderLoad(t *testing.T) {
 				before := l.ok.Load()
 				f.run(t, env, r, o)
 				during := l.ok.Load() - before
-				waitFor(t, "the replica to use Redis again", func() bool { return r.c.subscribed.Load() && !r.c.br.open() })
+				waitFor(t, "the replica to use Redis again", func() bool { return r.c.Bus.subscribed.Load() && !r.c.redis.br.open() })
 				time.Sleep(300 * time.Millisecond)
 				p99, slowest := l.end()
 
@@ -207,11 +207,11 @@ func TestRedisFaultsUnderLoad(t *testing.T) {
 				}
 				if got := r.get(t, "a"); got.version != 1 {
 					normalKey, _ := normalKeyOf("test", "POST", body("a"))
-					it := r.c.l1.get(normalKey)
+					it := r.c.Responses.l1.get(normalKey)
 					inv, ierr := rdb.Get(context.Background(), prefix+"inv:Article:a").Result()
 					seq, _ := rdb.Get(context.Background(), prefix+"seq").Result()
 					if it != nil {
-						t.Logf("state at failure: L1 entry redisStart=%d localStart=%d checked=%d stamp=%q (%v) seq=%s pending=%v stSeq=%d", it.e.RedisStart, it.e.localStart, it.e.checked.Load(), inv, ierr, seq, r.c.pend.any.Load(), r.c.st.start())
+						t.Logf("state at failure: L1 entry redisStart=%d localStart=%d checked=%d stamp=%q (%v) seq=%s pending=%v stSeq=%d", it.e.RedisStart, it.e.localStart, it.e.checked.Load(), inv, ierr, seq, r.c.Bus.shared.pending.any.Load(), r.c.Bus.local.start())
 					} else {
 						t.Logf("state at failure: no L1 entry; stamp=%q (%v) seq=%s", inv, ierr, seq)
 					}

@@ -3,21 +3,58 @@ package cache
 import (
 	"bytes"
 	"context"
+	"hash/maphash"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/bylinehq/byline/internal/acceptenc"
 	"github.com/bylinehq/byline/internal/mediatype"
 )
 
+// ResponseCache is the HTTP response cache: the middleware in front of the
+// GraphQL layer, its entries in process (L1) and in Redis (L2), and the
+// coalescing of concurrent misses (singleflight here, a lease across
+// replicas). Whether an entry may be served is the bus's to say: its
+// stamps, here and in Redis, and whether this replica is in sync.
+type ResponseCache struct {
+	l1            *l1
+	seed          maphash.Seed // of raw keys
+	flight        singleflight.Group
+	schemaVersion string
+	redis         *redisAccess
+	leases        leaseScripts
+	leaseFor      time.Duration
+	replica       string // a lease's holder
+
+	// Kept by the bus, read here.
+	bus    *Bus
+	local  *stamps
+	shared *sharedStamps
+
+	results *prometheus.CounterVec
+	hits    prometheus.Counter // results{hit}
+}
+
+func newResponseCache(r *redisAccess, bus *Bus, replica string, o Options, m *metrics) *ResponseCache {
+	return &ResponseCache{
+		l1: newL1(o.L1Bytes), seed: maphash.MakeSeed(), schemaVersion: o.SchemaVersion,
+		redis: r, leases: newLeaseScripts(), leaseFor: o.LeaseFor, replica: replica,
+		bus: bus, local: &bus.local, shared: bus.shared,
+		results: m.results, hits: m.hits,
+	}
+}
+
+// Stats reports L1's size, for logs and tests.
+func (c *ResponseCache) Stats() (items int, bytes int64) { return c.l1.size() }
+
 // Middleware caches next's public answers to GraphQL queries.
-func (c *Cache) Middleware(next http.Handler) http.Handler {
+func (c *ResponseCache) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if (r.Method != http.MethodGet && r.Method != http.MethodPost) || header(r.Header, "Authorization") != "" {
 			c.bypass(w, r, next)
@@ -40,7 +77,7 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 		now := time.Now()
 		// The fast path: raw bytes → entry, no parsing.
 		raw := rawKeyOf(c.seed, r.Method, req)
-		if c.inSync() {
+		if c.bus.inSync() {
 			if it := c.l1.getBytes(raw[:]); it != nil && bytes.Equal(it.req, req) {
 				if c.serveEntry(w, r, it.e, now, next, req) {
 					return
@@ -50,7 +87,7 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 		}
 		rawKey := string(raw[:])
 
-		normalKey, ok := normalKeyOf(c.o.SchemaVersion, r.Method, req)
+		normalKey, ok := normalKeyOf(c.schemaVersion, r.Method, req)
 		if !ok {
 			c.bypass(w, r, next)
 			return
@@ -60,8 +97,8 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 		if wantsGraphQLResponse(r) {
 			normalKey += "\x00" + mediatype.MediaGraphQLResponse
 		}
-		redisFailed := new(atomic.Bool)
-		r = r.WithContext(context.WithValue(r.Context(), redisErrKey{}, redisFailed))
+		ctx, redisFailed := withFailureFlag(r.Context())
+		r = r.WithContext(ctx)
 		if e := c.lookup(r.Context(), normalKey, now); e != nil {
 			c.l1.put(rawKey, e, req)
 			if c.serveEntry(w, r, e, now, next, req) {
@@ -81,18 +118,18 @@ func (c *Cache) Middleware(next http.Handler) http.Handler {
 			result = resError // a miss answered from the database while Redis failed us
 		}
 		if res.e != nil {
-			c.m.results.WithLabelValues(result).Inc()
+			c.results.WithLabelValues(result).Inc()
 			c.serve(w, r, res.e, xc, now)
 			return
 		}
 		// Not cacheable (errors, no-store): the answer as it was.
-		c.m.results.WithLabelValues(resBypass).Inc()
+		c.results.WithLabelValues(resBypass).Inc()
 		res.writeTo(w)
 	})
 }
 
-func (c *Cache) bypass(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	c.m.results.WithLabelValues(resBypass).Inc()
+func (c *ResponseCache) bypass(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	c.results.WithLabelValues(resBypass).Inc()
 	w.Header().Set("X-Cache", "BYPASS")
 	next.ServeHTTP(w, r)
 }
@@ -100,17 +137,17 @@ func (c *Cache) bypass(w http.ResponseWriter, r *http.Request, next http.Handler
 // serveEntry answers from an entry (found in L1, or just read from L2) that
 // is still valid; false when it is not (invalidated or expired) and the
 // caller must look further. A stale one is served while one refresh runs.
-func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, now time.Time, next http.Handler, req []byte) bool {
-	if !c.st.validEntry(e) {
+func (c *ResponseCache) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, now time.Time, next http.Handler, req []byte) bool {
+	if !c.local.validEntry(e) {
 		return false
 	}
 	switch e.freshness(now) {
 	case fresh:
-		c.m.hits.Inc()
+		c.hits.Inc()
 		c.serve(w, r, e, "HIT", now)
 		return true
 	case stale:
-		c.m.results.WithLabelValues(resStale).Inc()
+		c.results.WithLabelValues(resStale).Inc()
 		c.serve(w, r, e, "STALE", now)
 		c.refresh(next, r, req, e)
 		return true
@@ -121,7 +158,7 @@ func (c *Cache) serveEntry(w http.ResponseWriter, r *http.Request, e *entry, now
 // serve writes a cached answer, with HTTP caching headers for whatever sits
 // in front (browsers, a CDN): ETag and 304, Age, Cache-Control, Surrogate-Key.
 // A client that accepts gzip gets the body compressed when it was stored.
-func (c *Cache) serve(w http.ResponseWriter, r *http.Request, e *entry, status string, now time.Time) {
+func (c *ResponseCache) serve(w http.ResponseWriter, r *http.Request, e *entry, status string, now time.Time) {
 	// The entry's header values are built once and shared: net/http only
 	// reads them. ETag, Age and Surrogate-Key serve HTTP caches and CDNs,
 	// which cache GET only: a POST answer goes without them (less to write
@@ -215,10 +252,10 @@ func etagMatch(header, etag string) bool {
 
 // lookup finds a valid entry by normal key: L1, then L2. An L2 hit is
 // copied into L1.
-func (c *Cache) lookup(ctx context.Context, normalKey string, now time.Time) *entry {
-	if c.inSync() {
+func (c *ResponseCache) lookup(ctx context.Context, normalKey string, now time.Time) *entry {
+	if c.bus.inSync() {
 		if it := c.l1.get(normalKey); it != nil {
-			if c.st.validEntry(it.e) && it.e.freshness(now) != expired {
+			if c.local.validEntry(it.e) && it.e.freshness(now) != expired {
 				return it.e
 			}
 			c.l1.delete(normalKey)
@@ -228,7 +265,7 @@ func (c *Cache) lookup(ctx context.Context, normalKey string, now time.Time) *en
 	if e == nil || e.freshness(now) == expired {
 		return nil
 	}
-	if c.inSync() {
+	if c.bus.inSync() {
 		c.l1.put(normalKey, e, nil)
 	}
 	return e
@@ -237,20 +274,11 @@ func (c *Cache) lookup(ctx context.Context, normalKey string, now time.Time) *en
 // readL2Now is readL2Since for an entry read to be served now: it takes
 // this replica's seq itself, just before the read, and asks Redis only
 // when it may be asked. nil without Redis.
-func (c *Cache) readL2Now(ctx context.Context, normalKey string) *entry {
-	if !c.redisOK(ctx) {
+func (c *ResponseCache) readL2Now(ctx context.Context, normalKey string) *entry {
+	if !c.redis.available(ctx) {
 		return nil
 	}
-	return c.readL2Since(ctx, normalKey, c.st.start())
-}
-
-// remember keeps an entry in L1 under its normal key and the request's
-// raw key.
-func (c *Cache) remember(e *entry, rawKey string, req []byte) {
-	if c.inSync() {
-		c.l1.put(e.Key, e, nil)
-		c.l1.put(rawKey, e, req)
-	}
+	return c.readL2Since(ctx, normalKey, c.local.start())
 }
 
 // readL2Since reads an entry from Redis, only while in sync (before a
@@ -260,54 +288,34 @@ func (c *Cache) remember(e *entry, rawKey string, req []byte) {
 // began. The entry carries localStart, this replica's seq taken before the
 // read (or before the computation the caller waited for): a local stamp of
 // its tags after that invalidates it here (see stamps.go).
-func (c *Cache) readL2Since(ctx context.Context, normalKey string, localStart uint64) *entry {
-	if !c.inSync() {
+func (c *ResponseCache) readL2Since(ctx context.Context, normalKey string, localStart uint64) *entry {
+	if !c.bus.inSync() {
 		return nil
 	}
-	rc, cancel := c.rctx(ctx)
+	rc, cancel := c.redis.callCtx(ctx)
 	defer cancel()
-	b, err := c.rdb.Get(rc, c.key("r:", normalKey)).Bytes()
-	if c.reqDone(ctx, err) != nil {
+	b, err := c.redis.rdb.Get(rc, c.redis.key("r:", normalKey)).Bytes()
+	if c.redis.recordFor(ctx, err) != nil {
 		return nil
 	}
 	e, err := decodeEntry(b)
-	if err != nil || c.pend.anyOf(e.Tags) {
+	if err != nil || c.shared.pending.anyOf(e.Tags) {
 		return nil
 	}
-	if !c.validSince(rc, e.Tags, e.RedisStart, false) {
+	if !c.shared.validSince(rc, e.Tags, e.RedisStart, false) {
 		return nil
 	}
 	e.localStart = localStart
 	return e
 }
 
-// validSince checks tags' Redis stamps against start, one pipelined GET
-// each (a Cluster client splits the pipeline by slot). Every tag of a
-// stored entry has a stamp, so a missing one fails too: Redis lost it (a
-// node restarted empty, a failover dropped writes), and with it any write
-// stamped since. storing, for an entry about to be stored, first gives a
-// tag without a stamp one at start (SET NX, in the same pipeline: one key
-// per command, so Cluster-safe, and ordered before the GET of the same key).
-func (c *Cache) validSince(ctx context.Context, tags []string, start int64, storing bool) bool {
-	pipe := c.rdb.Pipeline()
-	cmds := make([]*redis.StringCmd, len(tags))
-	for i, t := range tags {
-		k := c.key("inv:", t)
-		if storing {
-			pipe.SetNX(ctx, k, start, stampTTL)
-		}
-		cmds[i] = pipe.Get(ctx, k)
+// remember keeps an entry in L1 under its normal key and the request's
+// raw key.
+func (c *ResponseCache) remember(e *entry, rawKey string, req []byte) {
+	if c.bus.inSync() {
+		c.l1.put(e.Key, e, nil)
+		c.l1.put(rawKey, e, req)
 	}
-	_, err := pipe.Exec(ctx)
-	if c.reqDone(ctx, err) != nil && err != redis.Nil {
-		return false
-	}
-	for _, cmd := range cmds {
-		if v, err := cmd.Int64(); err != nil || v > start {
-			return false
-		}
-	}
-	return true
 }
 
 // filled is the outcome of running the GraphQL layer once.
@@ -330,18 +338,18 @@ func (f *filled) writeTo(w http.ResponseWriter) {
 // fill runs the GraphQL layer for a miss, once per key per process and,
 // where a Redis lease allows, once across replicas, and stores a cacheable
 // answer in L1 and L2.
-func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, normalKey, rawKey string) *filled {
+func (c *ResponseCache) fill(next http.Handler, r *http.Request, req []byte, normalKey, rawKey string) *filled {
 	ctx := r.Context()
 	// A request that missed just before another flight for this key ended
 	// starts a flight of its own, which would compute the answer again
 	// (and take over this replica's own lease, not yet released).
-	if c.inSync() {
-		if it := c.l1.get(normalKey); it != nil && c.st.validEntry(it.e) && it.e.freshness(time.Now()) == fresh {
+	if c.bus.inSync() {
+		if it := c.l1.get(normalKey); it != nil && c.local.validEntry(it.e) && it.e.freshness(time.Now()) == fresh {
 			return &filled{e: it.e}
 		}
 	}
-	localStart := c.st.start()
-	if c.redisOK(ctx) {
+	localStart := c.local.start()
+	if c.redis.available(ctx) {
 		e, held := c.awaitLease(ctx, normalKey, localStart)
 		if e != nil {
 			c.remember(e, rawKey, req)
@@ -355,7 +363,7 @@ func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, normalKey, 
 			defer func() { go c.releaseLease(normalKey) }()
 		}
 	}
-	redisStart := c.redisSeq(ctx)
+	redisStart := c.shared.seq(ctx)
 
 	// The work runs detached from this client: others may be waiting on it.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -372,7 +380,7 @@ func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, normalKey, 
 	}
 	now := time.Now()
 	e := newEntry(normalKey, rec.header, out.body, pol, localStart, redisStart, now)
-	if !c.st.validEntry(e) {
+	if !c.local.validEntry(e) {
 		return out // a write landed while we computed: answer, don't keep
 	}
 	out.e = e
@@ -383,30 +391,15 @@ func (c *Cache) fill(next http.Handler, r *http.Request, req []byte, normalKey, 
 	return out
 }
 
-// redisSeq is Redis's invalidation counter before the computation; -1
-// when Redis is unavailable (the entry then stays out of L2).
-func (c *Cache) redisSeq(ctx context.Context) int64 {
-	if !c.redisOK(ctx) {
-		return -1
-	}
-	rc, cancel := c.rctx(ctx)
-	defer cancel()
-	v, err := c.scripts.readSeq.Run(rc, c.rdb, []string{c.key("seq")}, time.Now().UnixMicro()).Int64()
-	if c.reqDone(ctx, err) != nil {
-		return -1
-	}
-	return v
-}
-
 // writeL2 stores an entry in Redis, unless one of its tags was stamped
 // there since its computation began.
-func (c *Cache) writeL2(ctx context.Context, e *entry, pol cachePolicy) {
-	if !c.redisOK(ctx) {
+func (c *ResponseCache) writeL2(ctx context.Context, e *entry, pol cachePolicy) {
+	if !c.redis.available(ctx) {
 		return
 	}
-	rc, cancel := c.rctx(ctx)
+	rc, cancel := c.redis.callCtx(ctx)
 	defer cancel()
-	if !c.validSince(rc, e.Tags, e.RedisStart, true) {
+	if !c.shared.validSince(rc, e.Tags, e.RedisStart, true) {
 		return // stamped since we began: never store it as fresh
 	}
 	b, err := e.encode()
@@ -414,75 +407,17 @@ func (c *Cache) writeL2(ctx context.Context, e *entry, pol cachePolicy) {
 		return
 	}
 	ttl := time.Duration(pol.maxAge+pol.swr) * time.Second
-	c.reqDone(ctx, c.rdb.Set(rc, c.key("r:", e.Key), b, ttl).Err())
-}
-
-// awaitLease takes the key's lease, or waits for the replica holding it to
-// store the answer. It returns that answer, carrying localStart (this
-// replica's seq from before the wait), or nil when the caller should
-// compute; held says the caller now holds the lease and must release it.
-// The wait ends as soon as the lease is gone: a holder whose answer was
-// not cacheable (an error, no-store) stores nothing, and waiting out the
-// lease's term for it would cost every waiter LeaseFor.
-func (c *Cache) awaitLease(ctx context.Context, normalKey string, localStart uint64) (e *entry, held bool) {
-	lease := c.key("lease:", normalKey)
-	rc, cancel := c.rctx(ctx)
-	got, err := c.scripts.takeLease.Run(rc, c.rdb, []string{lease}, c.replica, c.o.LeaseFor.Milliseconds()).Int()
-	cancel()
-	if c.reqDone(ctx, err) != nil {
-		return nil, false
-	}
-	if got == 1 {
-		return nil, true
-	}
-	deadline := time.Now().Add(c.o.LeaseFor)
-	for time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return nil, false
-		case <-time.After(20 * time.Millisecond):
-		}
-		if !c.redisOK(ctx) {
-			return nil, false
-		}
-		rc, cancel := c.rctx(ctx)
-		n, err := c.rdb.Exists(rc, lease).Result()
-		cancel()
-		if c.reqDone(ctx, err) != nil {
-			return nil, false
-		}
-		if n == 1 {
-			continue
-		}
-		// Released: the holder stored its answer first, if it had one.
-		// Only an answer computed since counts: the entry being refreshed
-		// may still sit in Redis, stale.
-		if e := c.readL2Since(ctx, normalKey, localStart); e != nil && e.freshness(time.Now()) == fresh {
-			return e, false
-		}
-		return nil, false
-	}
-	return nil, false
-}
-
-// releaseLease drops the lease if this replica still holds it (it may have
-// expired and been taken by another).
-func (c *Cache) releaseLease(normalKey string) {
-	if !c.redisOK(context.Background()) {
-		return
-	}
-	rc, cancel := c.rctx(context.Background())
-	defer cancel()
-	c.done(c.scripts.dropLease.Run(rc, c.rdb, []string{c.key("lease:", normalKey)}, c.replica).Err())
+	c.redis.recordFor(ctx, c.redis.rdb.Set(rc, c.redis.key("r:", e.Key), b, ttl).Err())
 }
 
 // refresh recomputes a stale entry in the background, once per process;
 // when another replica has already refreshed it, its answer is taken from
 // Redis instead.
-func (c *Cache) refresh(next http.Handler, r *http.Request, req []byte, e *entry) {
+func (c *ResponseCache) refresh(next http.Handler, r *http.Request, req []byte, e *entry) {
 	// Its own Redis failure flag: the reader it was started for may have
 	// had a failed call, which must not keep the refresh out of Redis.
-	bg := r.Clone(context.WithValue(context.WithoutCancel(r.Context()), redisErrKey{}, new(atomic.Bool)))
+	bgCtx, _ := withFailureFlag(context.WithoutCancel(r.Context()))
+	bg := r.Clone(bgCtx)
 	raw := rawKeyOf(c.seed, r.Method, req)
 	rawKey := string(raw[:])
 	go c.flight.Do(e.Key, func() (any, error) {
@@ -504,24 +439,3 @@ type recorder struct {
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) WriteHeader(code int)        { r.status = code }
 func (r *recorder) Write(b []byte) (int, error) { return r.buf.Write(b) }
-
-type redisErrKey struct{}
-
-// requestFailed is the flag a request's context carries: set once one of
-// its Redis calls has failed. nil outside a request (background work).
-func requestFailed(ctx context.Context) *atomic.Bool {
-	f, _ := ctx.Value(redisErrKey{}).(*atomic.Bool)
-	return f
-}
-
-// reqDone is done for a call made for a request: it also marks the request
-// as answered without Redis's help, for the "error" result.
-func (c *Cache) reqDone(ctx context.Context, err error) error {
-	err = c.done(err)
-	if err != nil && err != redis.Nil {
-		if f := requestFailed(ctx); f != nil {
-			f.Store(true)
-		}
-	}
-	return err
-}

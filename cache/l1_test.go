@@ -53,7 +53,7 @@ func TestL1CountsWhatAnEntryHolds(t *testing.T) {
 // TestAPQLocalIsBoundedInBytes: the in-process copy of persisted queries
 // holds at most apqLocalBytes, however many large ones arrive.
 func TestAPQLocalIsBoundedInBytes(t *testing.T) {
-	a := (&Cache{}).APQ()
+	a := newAPQ(&redisAccess{})
 	q := strings.Repeat("{ sections { slug } } ", apqMaxQuery/24)
 	for i := range 2 * apqLocalBytes / len(q) {
 		a.remember(fmt.Sprintf("%064d", i), q)

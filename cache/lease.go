@@ -1,54 +1,94 @@
 package cache
 
 import (
+	"context"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// stampTTL is how long a tag's stamp lives: longer than any entry it can
-// invalidate (max-age + stale-while-revalidate).
-const stampTTL = 6 * time.Hour
-
-// scripts are the cache's Lua scripts, one key each (so Cluster-safe);
-// go-redis runs them by hash and loads them on a miss.
-type scripts struct {
-	takeLease *redis.Script
-	dropLease *redis.Script
-	nextSeq   *redis.Script
-	readSeq   *redis.Script
+// leaseScripts take and drop the lease by which one replica computes a
+// missed key while the others wait for its answer; one key each, so
+// Cluster-safe. go-redis runs them by hash and loads them on a miss.
+type leaseScripts struct {
+	take *redis.Script
+	drop *redis.Script
 }
 
-func newScripts() scripts {
-	return scripts{
-		// The invalidation counter never goes back, even when Redis loses
-		// it (a node restarted empty): every value is at least the
-		// writer's clock in µs, so a counter started again begins past
-		// every value handed out before (clocks matter only then, and only
-		// by more than the time since the last write).
-		nextSeq: redis.NewScript(`
-local v = redis.call('INCR', KEYS[1])
-local t = tonumber(ARGV[1])
-if v < t then redis.call('SET', KEYS[1], t); v = t end
-return v`),
-		// readSeq is the counter, started at the clock when missing.
-		readSeq: redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if not v then v = ARGV[1]; redis.call('SET', KEYS[1], v) end
-return tonumber(v)`),
-		// takeLease sets the lease unless another replica holds it. A lease this
+func newLeaseScripts() leaseScripts {
+	return leaseScripts{
+		// take sets the lease unless another replica holds it. A lease this
 		// replica holds is a leftover (singleflight allows one computation per key
 		// per process, and it is ours), so it is taken over rather than waited on:
 		// a release that failed must not make a replica wait for itself.
-		takeLease: redis.NewScript(`
+		take: redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if v and v ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`),
-		// dropLease deletes the lease only while it is still this
+		// drop deletes the lease only while it is still this
 		// replica's: it may have expired and been taken by another.
-		dropLease: redis.NewScript(`
+		drop: redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`),
 	}
+}
+
+// awaitLease takes the key's lease, or waits for the replica holding it to
+// store the answer. It returns that answer, carrying localStart (this
+// replica's seq from before the wait), or nil when the caller should
+// compute; held says the caller now holds the lease and must release it.
+// The wait ends as soon as the lease is gone: a holder whose answer was
+// not cacheable (an error, no-store) stores nothing, and waiting out the
+// lease's term for it would cost every waiter LeaseFor.
+func (c *ResponseCache) awaitLease(ctx context.Context, normalKey string, localStart uint64) (e *entry, held bool) {
+	lease := c.redis.key("lease:", normalKey)
+	rc, cancel := c.redis.callCtx(ctx)
+	got, err := c.leases.take.Run(rc, c.redis.rdb, []string{lease}, c.replica, c.leaseFor.Milliseconds()).Int()
+	cancel()
+	if c.redis.recordFor(ctx, err) != nil {
+		return nil, false
+	}
+	if got == 1 {
+		return nil, true
+	}
+	deadline := time.Now().Add(c.leaseFor)
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return nil, false
+		case <-time.After(20 * time.Millisecond):
+		}
+		if !c.redis.available(ctx) {
+			return nil, false
+		}
+		rc, cancel := c.redis.callCtx(ctx)
+		n, err := c.redis.rdb.Exists(rc, lease).Result()
+		cancel()
+		if c.redis.recordFor(ctx, err) != nil {
+			return nil, false
+		}
+		if n == 1 {
+			continue
+		}
+		// Released: the holder stored its answer first, if it had one.
+		// Only an answer computed since counts: the entry being refreshed
+		// may still sit in Redis, stale.
+		if e := c.readL2Since(ctx, normalKey, localStart); e != nil && e.freshness(time.Now()) == fresh {
+			return e, false
+		}
+		return nil, false
+	}
+	return nil, false
+}
+
+// releaseLease drops the lease if this replica still holds it (it may have
+// expired and been taken by another).
+func (c *ResponseCache) releaseLease(normalKey string) {
+	if !c.redis.available(context.Background()) {
+		return
+	}
+	rc, cancel := c.redis.callCtx(context.Background())
+	defer cancel()
+	c.redis.record(c.leases.drop.Run(rc, c.redis.rdb, []string{c.redis.key("lease:", normalKey)}, c.replica).Err())
 }

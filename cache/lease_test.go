@@ -54,7 +54,7 @@ func TestLeftoverLeaseIsTakenOver(t *testing.T) {
 			t.Fatal("no key for the request")
 		}
 		lease := prefix + "lease:" + normalKey
-		if err := rdb.Set(context.Background(), lease, r.c.replica, time.Minute).Err(); err != nil {
+		if err := rdb.Set(context.Background(), lease, r.c.Responses.replica, time.Minute).Err(); err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()

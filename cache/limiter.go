@@ -11,7 +11,7 @@ import (
 // Fail-open for Redis, not for limits: when Redis is sick the local count
 // still applies.
 type Limiter struct {
-	c     *Cache
+	redis *redisAccess
 	mu    sync.Mutex
 	local map[string]*window
 	swept time.Time
@@ -22,21 +22,20 @@ type window struct {
 	until time.Time
 }
 
-// Limiter returns the cache's rate limiter.
-func (c *Cache) Limiter() *Limiter { return &Limiter{c: c, local: map[string]*window{}} }
+func newLimiter(r *redisAccess) *Limiter { return &Limiter{redis: r, local: map[string]*window{}} }
 
 // Allow counts one event for key and reports whether it is within limit
 // for the current window.
 func (l *Limiter) Allow(ctx context.Context, key string, limit int, win time.Duration) bool {
-	if l.c.redisOK(ctx) {
-		rc, cancel := l.c.rctx(ctx)
+	if l.redis.available(ctx) {
+		rc, cancel := l.redis.callCtx(ctx)
 		defer cancel()
-		k := l.c.key("rl:", key, ":", time.Now().Truncate(win).Format("150405"))
-		pipe := l.c.rdb.Pipeline()
+		k := l.redis.key("rl:", key, ":", time.Now().Truncate(win).Format("150405"))
+		pipe := l.redis.rdb.Pipeline()
 		incr := pipe.Incr(rc, k)
 		pipe.PExpire(rc, k, win+time.Second)
 		_, err := pipe.Exec(rc)
-		if l.c.done(err) == nil {
+		if l.redis.record(err) == nil {
 			return incr.Val() <= int64(limit)
 		}
 	}

@@ -18,8 +18,8 @@ func TestLimiterSharedAcrossReplicas(t *testing.T) {
 	sharedRedis(t, func(t *testing.T, rdb redis.UniversalClient, prefix string) {
 		const limit, win = 10, time.Hour
 		for attempt := 0; ; attempt++ {
-			a := New(Options{Redis: rdb, Prefix: prefix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Limiter()
-			b := New(Options{Redis: rdb, Prefix: prefix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Limiter()
+			a := New(Options{Redis: rdb, Prefix: prefix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Limiter
+			b := New(Options{Redis: rdb, Prefix: prefix, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Limiter
 			key := testenv.RandomName("client")
 			start := time.Now().Truncate(win)
 			allowed := 0
@@ -46,7 +46,7 @@ func TestLimiterWithoutRedis(t *testing.T) {
 	rdb := client(t, []string{srv.Addr})
 	c := New(Options{Redis: rdb, Prefix: testenv.RandomName("rl") + ":", RedisTimeout: 100 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	l := c.Limiter()
+	l := c.Limiter
 	srv.Stop()
 	allowed := 0
 	for i := 0; i < 30; i++ {

@@ -16,7 +16,7 @@ import (
 // it may sit in Redis, on a node that stayed up, and would pass the stamp
 // check as fresh once Redis answers again. Until the stamps land, this
 // replica trusts no Redis entry carrying one of those tags, and
-// stampPending retries the failed ones; a stamp on its way is its writer's.
+// retryPending retries the failed ones; a stamp on its way is its writer's.
 type pending struct {
 	mu   sync.Mutex
 	tags map[string]pend
@@ -26,11 +26,11 @@ type pending struct {
 
 type pend struct {
 	gen   uint64 // the generation the tag was added in
-	retry bool   // its stamp failed: stampPending's to retry
+	retry bool   // its stamp failed: retryPending's to retry
 }
 
 // add makes tags wait, returning the generation landed takes to let go of
-// them; retry hands them to stampPending.
+// them; retry hands them to retryPending.
 func (p *pending) add(tags []string, retry bool) uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -87,23 +87,24 @@ func (p *pending) landed(tags []string, gen uint64) {
 	p.any.Store(len(p.tags) > 0)
 }
 
-// stampPending retries the waiting stamps until Redis takes them. The tags
+// retryPending retries the failed stamps until Redis takes them. The tags
 // stay distrusted until their stamp has landed.
-func (c *Cache) stampPending(ctx context.Context) {
+func (s *sharedStamps) retryPending(ctx context.Context) {
 	tick.Every(ctx, 100*time.Millisecond, func(ctx context.Context) {
-		// No redisOK here: stampRedis asks, and a breaker's probe granted
-		// to a caller that then makes no call would never be answered.
-		if !c.pend.any.Load() {
+		// No redis.available here: stamp asks, and a breaker's probe
+		// granted to a caller that then makes no call would never be
+		// answered.
+		if !s.pending.any.Load() {
 			return
 		}
-		tags, gen := c.pend.failed()
+		tags, gen := s.pending.failed()
 		if len(tags) == 0 {
 			return // only stamps on their way, which their writers make
 		}
-		if c.stampRedis(ctx, tags) != nil {
-			return // still pending (stampRedis re-added them)
+		if s.stamp(ctx, tags) != nil {
+			return // still pending (stamp re-added them)
 		}
-		c.pend.landed(tags, gen)
-		c.log.Info("cache: stamped invalidations Redis had missed", "tags", len(tags))
+		s.pending.landed(tags, gen)
+		s.logger.Info("cache: stamped invalidations Redis had missed", "tags", len(tags))
 	})
 }

@@ -41,13 +41,13 @@ func TestStampThatMissedRedisIsRetried(t *testing.T) {
 
 	pauseAll(t, []*testenv.RedisServer{srv}, 1500*time.Millisecond, "WRITE")
 	o.write(writer.c, "a", 1) // its stamp cannot land
-	if !writer.c.pend.any.Load() {
+	if !writer.c.Bus.shared.pending.any.Load() {
 		t.Fatal("the failed stamp was not kept for a retry")
 	}
 	if got := writer.get(t, "a"); got.version != 1 {
 		t.Fatalf("the writer served version %d (%s) while its stamp was pending", got.version, got.xcache)
 	}
-	waitFor(t, "the stamp to land", func() bool { return !writer.c.pend.any.Load() })
+	waitFor(t, "the stamp to land", func() bool { return !writer.c.Bus.shared.pending.any.Load() })
 	// A replica that never heard of the write (it started after it, so no
 	// message and no local stamp) sees it through the stamp alone.
 	other := newReplica(t, o, rdb, prefix)

@@ -74,8 +74,8 @@ func TestPollerStampsAWriteItsWriterDidNot(t *testing.T) {
 			o.write(newReplica(t, o, rdb, prefix).c, "b", 2)
 			log.append(content.Invalidation{ID: 2, Tags: []string{"Article:b"}, At: time.Now()})
 
-			poller.c.pollOnce(context.Background())
-			waitFor(t, "the poller's stamps to land", func() bool { return !poller.c.pend.any.Load() })
+			poller.c.Bus.pollOnce(context.Background())
+			waitFor(t, "the poller's stamps to land", func() bool { return !poller.c.Bus.shared.pending.any.Load() })
 			if got := poller.get(t, "a"); got.version != 1 {
 				t.Errorf("the poller served version %d (%s) after seeing the write", got.version, got.xcache)
 			}
@@ -117,7 +117,7 @@ func TestWriteDuringAFaultReturnsOnceReplicasKnow(t *testing.T) {
 	inv := content.Invalidation{ID: 1, Tags: []string{"Article:a"}, At: time.Now()}
 	log.append(inv) // committed
 	start := time.Now()
-	writer.c.Invalidate(context.Background(), inv)
+	writer.c.Bus.Invalidate(context.Background(), inv)
 	took := time.Since(start)
 	if got := reader.get(t, "a"); got.version != 1 {
 		t.Fatalf("the write returned after %s, and another replica still served version %d (%s)", took, got.version, got.xcache)
@@ -158,7 +158,7 @@ func afterLostWrite(t *testing.T) (rdb redis.UniversalClient, prefix string, o *
 	o.write(writer.c, "a", 1)
 	log.append(content.Invalidation{ID: 2, Tags: []string{"Article:b"}, At: time.Now()})
 	o.write(writer.c, "b", 2)
-	writer.c.pollOnce(ctx) // as a running poller would, a moment after
+	writer.c.Bus.pollOnce(ctx) // as a running poller would, a moment after
 	if err := rdb.Set(ctx, prefix+"inv:Article:a", before, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -194,11 +194,11 @@ func TestNoRedisEntryBeforeResync(t *testing.T) {
 	if err := rdb.Do(context.Background(), "CLIENT", "KILL", "TYPE", "pubsub").Err(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the replica to see its subscription end", func() bool { return !writer.c.subscribed.Load() })
+	waitFor(t, "the replica to see its subscription end", func() bool { return !writer.c.Bus.subscribed.Load() })
 	if got := writer.get(t, "a"); got.version != 1 {
 		t.Fatalf("before its resync, the writer served version %d (%s)", got.version, got.xcache)
 	}
-	waitFor(t, "the resync", func() bool { return writer.c.subscribed.Load() })
+	waitFor(t, "the resync", func() bool { return writer.c.Bus.subscribed.Load() })
 	if got := writer.get(t, "a"); got.version != 1 {
 		t.Fatalf("after its resync, the writer served version %d (%s)", got.version, got.xcache)
 	}
@@ -215,7 +215,7 @@ func TestPollerRestampsAWriteRedisLost(t *testing.T) {
 	if got := writer.get(t, "a"); got.version != 0 {
 		t.Fatalf("the writer served version %d (%s): the test no longer models the loss", got.version, got.xcache)
 	}
-	writer.c.pollOnce(context.Background())
+	writer.c.Bus.pollOnce(context.Background())
 	if got := writer.get(t, "a"); got.version != 1 {
 		t.Fatalf("after its next poll the writer served version %d (%s)", got.version, got.xcache)
 	}

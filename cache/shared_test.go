@@ -75,8 +75,8 @@ func TestPersistedQueriesInRedis(t *testing.T) {
 		hash := func(q string) string { s := sha256.Sum256([]byte(q)); return hex.EncodeToString(s[:]) }
 
 		q := `{ sections { slug name } }`
-		a.c.APQ().Add(ctx, hash(q), q)
-		if got, ok := b.c.APQ().Get(ctx, hash(q)); !ok || got != q {
+		a.c.APQ.Add(ctx, hash(q), q)
+		if got, ok := b.c.APQ.Get(ctx, hash(q)); !ok || got != q {
 			t.Fatalf("the other replica got %q, %v", got, ok)
 		}
 		ttl, err := rdb.TTL(ctx, prefix+"apq:"+hash(q)).Result()
@@ -85,14 +85,14 @@ func TestPersistedQueriesInRedis(t *testing.T) {
 		}
 
 		huge := "{ sections { slug } }" + strings.Repeat(" ", apqMaxQuery)
-		a.c.APQ().Add(ctx, hash(huge), huge)
+		a.c.APQ.Add(ctx, hash(huge), huge)
 		if n, err := rdb.Exists(ctx, prefix+"apq:"+hash(huge)).Result(); err != nil || n != 0 {
 			t.Fatalf("an oversized query was stored in Redis (%d, %v)", n, err)
 		}
-		if _, ok := b.c.APQ().Get(ctx, hash(huge)); ok {
+		if _, ok := b.c.APQ.Get(ctx, hash(huge)); ok {
 			t.Fatal("an oversized query was served")
 		}
-		if _, ok := a.c.APQ().Get(ctx, hash(huge)); ok {
+		if _, ok := a.c.APQ.Get(ctx, hash(huge)); ok {
 			t.Fatal("an oversized query was kept in process")
 		}
 	})

@@ -155,8 +155,8 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		Redis: a.rdb, Prefix: cfg.Prefix, SchemaVersion: graph.SchemaVersion(), Log: db, Logger: log, Metrics: a.reg,
 		OnWrite: svc.ApplyWrite,
 	})
-	svc.SetInvalidator(a.cache)
-	svc.SetLimiter(a.cache.Limiter())
+	svc.SetInvalidator(a.cache.Bus)
+	svc.SetLimiter(a.cache.Limiter)
 	return a, nil
 }
 
@@ -280,14 +280,14 @@ func deliver(ctx context.Context, svc *content.Service, sender content.Sender, l
 // newHandler wires the GraphQL layer, the cache and the HTTP edge.
 func newHandler(a *app, log *slog.Logger, gopts graph.Options, cached bool) http.Handler {
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	gopts.Content, gopts.Log, gopts.Metrics, gopts.APQ, gopts.Limiter = a.svc, log, a.reg, a.cache.APQ(), a.cache.Limiter()
+	gopts.Content, gopts.Log, gopts.Metrics, gopts.APQ, gopts.Limiter = a.svc, log, a.reg, a.cache.APQ, a.cache.Limiter
 	checks := []server.Check{{Name: "database", Required: true, Func: a.svc.Ping}}
 	if a.rdb != nil {
 		checks = append(checks, server.Check{Name: "redis", Func: a.cache.Ping})
 	}
 	gql := server.RequireJSON(graph.NewHandler(gopts))
 	if cached {
-		gql = a.cache.Middleware(gql)
+		gql = a.cache.Responses.Middleware(gql)
 	}
 	return server.New(server.Config{
 		GraphQL:   server.RequireJSONType(gql), // before the cache answers a body that is not JSON
