@@ -125,6 +125,7 @@ func TestCLIErrorsAreOneLine(t *testing.T) {
 		{"partner without an id", []string{"partners", "add", "--name", "Acme"}, "byline: partners add: the partner's id is required (usage: byline partners add <id> [flags])"},
 		{"keys without a name", []string{"keys", "create"}, "byline: keys create: --name is required"},
 		{"import without a directory", []string{"import"}, "byline: import: want one directory"},
+		{"a purge target of no known kind", []string{"serve", "--purge", "ftp://cdn.example/"}, `byline: serve: --purge "ftp://cdn.example/": unknown scheme "ftp"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bylinehq/byline/cdn"
 	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/internal/gcfloor"
 )
@@ -34,10 +35,13 @@ type Config struct {
 	MinFill        time.Duration // how fast a sign-up may come (tests shorten it)
 	Rank           content.RankConfig
 	SMTP           string
-	PublicURL      string
-	LogLevel       slog.Level
-	Drain          time.Duration
-	GCFloor        byteSize // the heap may grow to this before Go collects; 0 = plain GOGC
+	Purge          string // --purge as given
+	// PurgeTarget is --purge parsed: the CDN writes purge; nil without it.
+	PurgeTarget cdn.Target
+	PublicURL   string
+	LogLevel    slog.Level
+	Drain       time.Duration
+	GCFloor     byteSize // the heap may grow to this before Go collects; 0 = plain GOGC
 
 	// Now is the domain's clock (publication, tokens, recency); the wall
 	// clock when nil. Tests inject theirs, never a flag.
@@ -87,6 +91,7 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "BYLINE_ADDR", ":8080"), "listen address [BYLINE_ADDR]")
 	fs.StringVar(&cfg.PublicURL, "public-url", getenv("BYLINE_PUBLIC_URL"),
 		"the origin readers and the widget reach this gateway at; default http://localhost<addr> [BYLINE_PUBLIC_URL]")
+	fs.StringVar(&cfg.Purge, "purge", getenv("BYLINE_PURGE_URL"), "the CDN purged by surrogate key after every write: http(s)://varnish:6081/ (xkey), fastly://SERVICE?token=…, cloudflare://ZONE?token=…; empty = none [BYLINE_PURGE_URL]")
 	fs.StringVar(&cfg.SMTP, "smtp", getenv("BYLINE_SMTP_URL"), "SMTP relay for confirmation emails, smtp://user:pass@host:587?from=news@example.com; empty = log them [BYLINE_SMTP_URL]")
 	fs.StringVar(&cfg.Proxies, "trusted-proxies", getenv("BYLINE_TRUSTED_PROXIES"), "load balancers (CIDRs, comma-separated) whose X-Forwarded-For names the client, for rate limits and consent receipts [BYLINE_TRUSTED_PROXIES]")
 	fs.StringVar(&cfg.DebugAddr, "debug-addr", getenv("BYLINE_DEBUG_ADDR"), "serve Go's pprof on this address (keep it private), e.g. 127.0.0.1:6060 [BYLINE_DEBUG_ADDR]")

@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bylinehq/byline/cache"
+	"github.com/bylinehq/byline/cdn"
 	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/graph"
 	"github.com/bylinehq/byline/internal/gcfloor"
@@ -160,6 +161,10 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
+// purgePoll is how often the CDN purger looks for new writes: a write
+// reaches the CDN within about this, plus the purge's own round trip.
+const purgePoll = 250 * time.Millisecond
+
 // gcPercent is the gateway's GOGC once the heap is past --gc-floor.
 const gcPercent = 400
 
@@ -178,6 +183,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return usagef("serve: --trusted-proxies %q: %v", cfg.Proxies, err)
 	}
 	cfg.TrustedProxies = proxies
+	if cfg.Purge != "" {
+		if cfg.PurgeTarget, err = cdn.ParseTarget(cfg.Purge); err != nil {
+			return usagef("serve: %v", err)
+		}
+	}
 	if cfg.MetricsAddr != "" && cfg.MetricsAddr == cfg.Addr {
 		return usagef("serve: --metrics-addr %q is also --addr: give /metrics an address of its own, or leave it empty to serve it on --addr", cfg.MetricsAddr)
 	}
@@ -209,6 +219,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopCache()
 	go a.cache.Run(cctx)
 	go deliver(cctx, a.svc, sender, log)
+	if cfg.PurgeTarget != nil {
+		go cdn.New(a.db, cfg.PurgeTarget, log, purgePoll).Run(cctx)
+	}
 	if err := startRelated(cctx, a.svc, cfg.Rank, log); err != nil {
 		return err
 	}

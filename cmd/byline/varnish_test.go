@@ -3,27 +3,31 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bylinehq/byline/cdn"
 	"github.com/bylinehq/byline/internal/testenv"
 )
 
 // TestVarnishInFront runs the shipped VCL in a real Varnish in front of the
 // gateway: public GET answers are cached by the gateway's own headers,
-// editors' and POST requests pass, and a PURGE naming an answer's surrogate
-// keys drops it.
+// editors' requests pass, and every write reaches the CDN through the
+// purger within a second, also when Varnish was down while it was made.
 func TestVarnishInFront(t *testing.T) {
 	a := newApp(t)
 	v := testenv.StartVarnish(t, strings.TrimPrefix(a.srv.URL, "http://"))
-	cdn := "http://" + v.Addr
+	cdnURL := "http://" + v.Addr
 	q := url.Values{"query": {`{ article(slug: "` + seedSlug + `") { title } }`}}.Encode()
 	get := func(header ...string) (title, xcdn string, h http.Header) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", cdn+"/graphql?"+q, nil)
+		req, _ := http.NewRequest("GET", cdnURL+"/graphql?"+q, nil)
 		for i := 0; i+1 < len(header); i += 2 {
 			req.Header.Set(header[i], header[i+1])
 		}
@@ -61,30 +65,71 @@ func TestVarnishInFront(t *testing.T) {
 	if _, x, _ := get("Authorization", "Bearer "+key); x == "HIT" {
 		t.Error("an editor's request was answered from the CDN")
 	}
-	r := a.query(`mutation { upsertArticle(input: {slug: "`+seedSlug+`", title: "Retitled through the CDN"}) { title } }`, nil, "Authorization", "Bearer "+key)
-	if len(r.Errors) > 0 {
-		t.Fatal(r.Errors)
-	}
-	if title, _, _ := get(); title != seedTitle {
-		t.Fatalf("before the purge the CDN still holds the old answer: got %q", title)
-	}
-	purge(t, cdn, "Article:"+seedSlug)
-	if title, x, _ := get(); title != "Retitled through the CDN" || x != "MISS" {
-		t.Fatalf("after the purge: %q %s", title, x)
-	}
-}
-
-// purge sends Varnish a PURGE for the xkeys.
-func purge(t *testing.T, cdn string, keys ...string) {
-	t.Helper()
-	req, _ := http.NewRequest("PURGE", cdn+"/", nil)
-	req.Header.Set("xkey", strings.Join(keys, " "))
-	resp, err := http.DefaultClient.Do(req)
+	// The purger, as serve runs it with --purge: a write reaches the CDN
+	// within about a poll.
+	target, err := cdn.ParseTarget(cdnURL + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("PURGE: %s", resp.Status)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	purger := cdn.New(a.db, target, slog.New(slog.NewTextHandler(io.Discard, nil)), 50*time.Millisecond)
+	if err := purger.Step(ctx); err != nil { // its first start: the cursor at the log's end
+		t.Fatal(err)
+	}
+	go purger.Run(ctx)
+	retitle := func(title string) {
+		t.Helper()
+		r := a.query(`mutation($s: String!, $t: String!) { upsertArticle(input: {slug: $s, title: $t}) { title } }`,
+			map[string]any{"s": seedSlug, "t": title}, "Authorization", "Bearer "+key)
+		if len(r.Errors) > 0 {
+			t.Fatal(r.Errors)
+		}
+	}
+	within := func(d time.Duration, want string) {
+		t.Helper()
+		deadline := time.Now().Add(d)
+		for {
+			title, _, _ := get()
+			if title == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after %v the CDN still answers %q, want %q", d, title, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	retitle("Retitled through the CDN")
+	within(time.Second, "Retitled through the CDN")
+	if _, x, _ := get(); x != "HIT" {
+		t.Fatalf("the new answer is not cached again: %s", x)
+	}
+
+	// Varnish down while editors write: the purges wait for it.
+	v.Stop()
+	for i := range 3 {
+		retitle(fmt.Sprintf("Written while the CDN was down %d", i))
+	}
+	time.Sleep(300 * time.Millisecond) // purges fail and back off meanwhile
+	v.Start()
+	within(time.Second, "Written while the CDN was down 2")
+	last, err := a.db.LastInvalidation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		at, _, _, err := a.db.Cursor(ctx, "cdn-purge")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if at == last {
+			break // every write's purge landed
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the purger stopped at write %d of %d", at, last)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
