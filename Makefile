@@ -53,7 +53,7 @@ eval-related:
 
 bench-related:
 	$(GO) run ./cmd/bylineeval -bench 1000,10000,100000
-	$(GO) test -run '^$$' -bench Rank -benchmem ./content
+	$(GO) test -run '^$$' -bench Rank -benchmem ./related
 
 # Go micro-benchmarks.
 bench-go:

@@ -5,12 +5,26 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/bylinehq/byline/related"
 )
+
+// RankConfig weighs the related-stories ranking (cmd/byline's
+// --related-* flags set it).
+type RankConfig = related.Config
+
+// DefaultRankConfig is the configuration the evaluation chose.
+func DefaultRankConfig() RankConfig { return related.DefaultConfig() }
+
+// RelatedDoc is what the related-stories index knows of an article, as the
+// store reads it: the index takes it as it is.
+type RelatedDoc = related.Doc
 
 // RelatedStory is one related story and why it was chosen.
 type RelatedStory struct {
 	Article *Article
-	Explained
+	Pinned  bool // by an editor: first, whatever the ranking says
+	related.Explained
 }
 
 // Reasons says, in an editor's words, why the story is there.
@@ -36,7 +50,7 @@ func (r RelatedStory) Reasons() []string {
 // by shared tags and section serves).
 func (s *Service) EnableRelatedIndex(ctx context.Context, cfg RankConfig) (time.Duration, error) {
 	start := time.Now()
-	idx := NewRelatedIndex(cfg)
+	idx := related.New(cfg)
 	last, err := s.store.LastInvalidation(ctx)
 	if err != nil {
 		return 0, err
@@ -67,7 +81,7 @@ func (s *Service) RelatedIndexStats() (stories, bytes int) {
 	return idx.Len(), idx.MemoryEstimate()
 }
 
-func (s *Service) relatedIndex() *RelatedIndex {
+func (s *Service) relatedIndex() *related.Index {
 	s.relMu.Lock()
 	defer s.relMu.Unlock()
 	return s.related
@@ -83,7 +97,7 @@ func (s *Service) reindex(ctx context.Context, tags []string) error {
 	var slugs []string
 	for _, t := range tags {
 		if t == TagAll {
-			_, err := s.EnableRelatedIndex(ctx, idx.cfg)
+			_, err := s.EnableRelatedIndex(ctx, idx.Config())
 			return err
 		}
 		if slug, ok := strings.CutPrefix(t, "Article:"); ok {
@@ -199,7 +213,7 @@ func (s *Service) relatedStories(ctx context.Context, a *Article, first int) ([]
 		for _, slug := range pinned {
 			if p := pins[slug]; p != nil && !seen[p.ID] && len(out) < first {
 				seen[p.ID] = true
-				out = append(out, RelatedStory{Article: p, Explained: Explained{Slug: p.Slug, ID: p.ID, Pinned: true, Score: 1}})
+				out = append(out, RelatedStory{Article: p, Pinned: true, Explained: related.Explained{Slug: p.Slug, ID: p.ID, Score: 1}})
 			}
 		}
 	}
@@ -215,7 +229,7 @@ func (s *Service) relatedStories(ctx context.Context, a *Article, first int) ([]
 		for _, c := range cands {
 			if !seen[c.ID] && len(out) < first {
 				seen[c.ID] = true
-				out = append(out, RelatedStory{Article: c, Explained: Explained{Slug: c.Slug, ID: c.ID, SameSection: c.Section.Slug == a.Section.Slug}})
+				out = append(out, RelatedStory{Article: c, Explained: related.Explained{Slug: c.Slug, ID: c.ID, SameSection: c.Section.Slug == a.Section.Slug}})
 			}
 		}
 		return out, nil

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/bylinehq/byline/related"
 )
 
 // Config holds what the domain needs to know about the site.
@@ -30,7 +32,7 @@ type Service struct {
 	sec      secret
 
 	relMu      sync.Mutex
-	related    *RelatedIndex  // nil until EnableRelatedIndex
+	related    *related.Index // nil until EnableRelatedIndex
 	relSeen    int64          // the newest logged write the index has caught up with
 	relApplied map[int64]bool // logged writes already applied to the index
 }

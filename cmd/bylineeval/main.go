@@ -20,6 +20,7 @@ import (
 
 	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/internal/synth"
+	"github.com/bylinehq/byline/related"
 )
 
 func main() {
@@ -43,13 +44,13 @@ func main() {
 	fmt.Fprintln(tw, "ranking\tprecision@5\tnDCG@5")
 	p, g := evaluate(arts, *queries, func(q synth.Article) []string { return baseline(arts, q, 5) })
 	fmt.Fprintf(tw, "baseline: shared tags, newest first\t%.3f\t%.3f\n", p, g)
-	idx := build(arts, content.DefaultRankConfig())
+	idx := build(arts, related.DefaultConfig())
 	p, g = evaluate(arts, *queries, func(q synth.Article) []string { return rank(idx, q.Slug, now) })
 	fmt.Fprintf(tw, "byline (defaults)\t%.3f\t%.3f\n", p, g)
 	if *sweep {
 		for _, tw8 := range []float64{0.3, 0.6, 0.8} {
 			for _, ms := range []float64{0.05, 0.12, 0.25} {
-				cfg := content.DefaultRankConfig()
+				cfg := related.DefaultConfig()
 				cfg.TextWeight, cfg.TagWeight, cfg.MinScore = tw8, 0.9-tw8, ms
 				idx := build(arts, cfg)
 				p, g := evaluate(arts, *queries, func(q synth.Article) []string { return rank(idx, q.Slug, now) })
@@ -60,19 +61,19 @@ func main() {
 	tw.Flush()
 }
 
-func doc(a synth.Article, id int) content.RelatedDoc {
+func doc(a synth.Article, id int) related.Doc {
 	tags := make([]string, len(a.Tags))
 	for i, t := range a.Tags {
 		tags[i] = content.Slugify(t)
 	}
 	pub := a.Published
-	return content.RelatedDoc{ID: int64(id), Slug: a.Slug, Section: content.Slugify(a.Section), Tags: tags,
+	return related.Doc{ID: int64(id), Slug: a.Slug, Section: content.Slugify(a.Section), Tags: tags,
 		Published: &pub, Title: a.Title, Text: a.Summary + " " + a.Body}
 }
 
-func build(arts []synth.Article, cfg content.RankConfig) *content.RelatedIndex {
-	idx := content.NewRelatedIndex(cfg)
-	docs := make([]content.RelatedDoc, len(arts))
+func build(arts []synth.Article, cfg related.Config) *related.Index {
+	idx := related.New(cfg)
+	docs := make([]related.Doc, len(arts))
 	for i, a := range arts {
 		docs[i] = doc(a, i+1)
 	}
@@ -80,7 +81,7 @@ func build(arts []synth.Article, cfg content.RankConfig) *content.RelatedIndex {
 	return idx
 }
 
-func rank(idx *content.RelatedIndex, slug string, now time.Time) []string {
+func rank(idx *related.Index, slug string, now time.Time) []string {
 	var out []string
 	for _, e := range idx.Rank(slug, 5, now) {
 		out = append(out, e.Slug)
@@ -173,7 +174,7 @@ func timeIndex(size int) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	idx := build(arts, content.DefaultRankConfig())
+	idx := build(arts, related.DefaultConfig())
 	took := time.Since(start)
 	runtime.GC()
 	runtime.ReadMemStats(&after)

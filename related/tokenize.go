@@ -1,4 +1,4 @@
-package content
+package related
 
 import (
 	"strings"
@@ -22,18 +22,17 @@ var stopWords = func() map[string]bool {
 	return m
 }()
 
-// Tokens splits text into index terms: runs of letters and digits in any
+// tokens splits text into index terms: runs of letters and digits in any
 // script, lower-cased, English stop words and one-letter tokens dropped,
 // and a plural "s" folded on longer Latin words ("earths" → "earth").
 // Cyrillic (Mongolian) words are kept whole: a wrong stem hurts more than
 // none.
 //
-// One pass over the lower-cased text, with ASCII decided by comparison:
-// it runs over every story at start-up (100k of them in seconds), where
-// Tokens was 40% of building the index, half of it strings.FieldsFunc's
-// per-rune callback and slice of fields. TestTokensMatchFieldsFunc holds
-// it to that definition.
-func Tokens(text string) []string {
+// One pass over the lower-cased text, with ASCII decided by comparison and
+// no callback or slice of fields per word: it runs over every story at
+// start-up, where tokenising is most of building the index.
+// TestTokensMatchFieldsFunc holds it to the plain definition.
+func tokens(text string) []string {
 	lower := strings.ToLower(text)
 	var out []string
 	start := -1

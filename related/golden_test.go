@@ -1,4 +1,4 @@
-package content_test
+package related_test
 
 import (
 	"flag"
@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/internal/synth"
+	"github.com/bylinehq/byline/related"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -19,12 +19,12 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // rewrites and removals, to testdata/rank.golden: a change to how the
 // index stores its data must not change a single ranking or explanation.
 // A deliberate ranking change updates the file (go test -run RankGolden
-// -update ./content) and shows in its diff.
+// -update ./related) and shows in its diff.
 func TestRankGolden(t *testing.T) {
 	arts := synth.Generate(synth.Defaults(3000))
-	doc := content.SynthDoc
-	idx := content.NewRelatedIndex(content.DefaultRankConfig())
-	docs := make([]content.RelatedDoc, 0, len(arts))
+	doc := related.SynthDoc
+	idx := related.New(related.DefaultConfig())
+	docs := make([]related.Doc, 0, len(arts))
 	for i, a := range arts[:2500] {
 		docs = append(docs, doc(i, a))
 	}

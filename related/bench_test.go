@@ -1,4 +1,4 @@
-package content_test
+package related_test
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bylinehq/byline/content"
+	"github.com/bylinehq/byline/related"
 )
 
 // BenchmarkRank shows how one ranking's cost grows with the corpus: it
@@ -16,7 +16,7 @@ import (
 func BenchmarkRank(b *testing.B) {
 	for _, n := range []int{1000, 10000, 100000} {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
-			idx, arts := content.SynthIndex(n)
+			idx, arts := related.SynthIndex(n)
 			now := arts[len(arts)-1].Published.Add(time.Hour)
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -27,7 +27,7 @@ func BenchmarkRank(b *testing.B) {
 	}
 }
 
-// BenchmarkIndexGC measures what a live related-stories index costs every
+// BenchmarkIndexGC measures what a live index costs every
 // garbage collection: a full collection's time with the index held, and
 // the heap the collector must scan and the objects it must mark because of
 // it. A gateway pays this on every cycle for as long as it runs, which is
@@ -40,9 +40,9 @@ func BenchmarkIndexGC(b *testing.B) {
 			name = fmt.Sprintf("%dk", n/1000)
 		}
 		b.Run(name, func(b *testing.B) {
-			var idx *content.RelatedIndex
+			var idx *related.Index
 			if n > 0 {
-				idx, _ = content.SynthIndex(n)
+				idx, _ = related.SynthIndex(n)
 			}
 			runtime.GC()
 			b.ResetTimer()

@@ -1,4 +1,4 @@
-package content
+package related
 
 import (
 	"strings"
@@ -6,37 +6,23 @@ import (
 	"time"
 )
 
-func TestTokens(t *testing.T) {
-	cases := map[string]string{
-		"The Prime Minister's official visit to the USA": "prime minister official visit usa",
-		"Rare earths and copper concentrates":            "rare earth copper concentrate",
-		"Говьд шинэ нарны станц ашиглалтад орлоо.":       "говьд шинэ нарны станц ашиглалтад орлоо",
-		"Mining glass, bus, status":                      "mining glass bus status",
-	}
-	for in, want := range cases {
-		if got := strings.Join(Tokens(in), " "); got != want {
-			t.Errorf("Tokens(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func at(days int) *time.Time {
 	t := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, days)
 	return &t
 }
 
 func TestRank(t *testing.T) {
-	idx := NewRelatedIndex(DefaultRankConfig())
-	filler := func(i int) RelatedDoc {
-		return RelatedDoc{ID: int64(100 + i), Slug: "filler-" + string(rune('a'+i)), Section: "sport", Published: at(i),
+	idx := New(DefaultConfig())
+	filler := func(i int) Doc {
+		return Doc{ID: int64(100 + i), Slug: "filler-" + string(rune('a'+i)), Section: "sport", Published: at(i),
 			Title: "Wrestling festival results " + string(rune('a'+i)), Text: "naadam wrestling archery horse racing festival summer"}
 	}
 	for i := 0; i < 20; i++ {
 		idx.Put(filler(i))
 	}
-	src := RelatedDoc{ID: 1, Slug: "copper-smelter", Section: "mining", Tags: []string{"copper"}, Published: at(10),
+	src := Doc{ID: 1, Slug: "copper-smelter", Section: "mining", Tags: []string{"copper"}, Published: at(10),
 		Title: "Copper smelter study", Text: "a copper smelter would refine concentrate from the copper mine into cathode"}
-	idx.PutAll([]RelatedDoc{
+	idx.PutAll([]Doc{
 		src,
 		{ID: 2, Slug: "copper-cathode", Section: "mining", Tags: []string{"copper"}, Published: at(5), Title: "Cathode plans for copper", Text: "refine copper concentrate into cathode at a smelter"},
 		{ID: 3, Slug: "copper-cathode-again", Section: "mining", Tags: []string{"copper"}, Published: at(6), Title: "Cathode plans for copper", Text: "refine copper concentrate into cathode at a smelter again"},
@@ -67,7 +53,7 @@ func TestRank(t *testing.T) {
 	}
 	// Updates and removals apply at once.
 	idx.Remove("copper-cathode")
-	idx.Put(RelatedDoc{ID: 6, Slug: "tag-only", Section: "mining", Tags: []string{"copper"}, Published: at(9), Title: "Copper smelter tender", Text: "copper smelter concentrate cathode tender"})
+	idx.Put(Doc{ID: 6, Slug: "tag-only", Section: "mining", Tags: []string{"copper"}, Published: at(9), Title: "Copper smelter tender", Text: "copper smelter concentrate cathode tender"})
 	got = idx.Rank("copper-smelter", 5, *at(30))
 	slugs = slugs[:0]
 	for _, e := range got {
