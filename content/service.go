@@ -30,6 +30,7 @@ type Service struct {
 	limiter  Limiter
 	partners partnerCache
 	sec      secret
+	sched    schedule // the next publication time (publish.go)
 
 	relMu      sync.Mutex
 	related    *related.Index // nil until EnableRelatedIndex
@@ -42,6 +43,7 @@ func (s *Service) SetInvalidator(inv Invalidator) { s.inv = inv }
 
 // invalidated passes a committed write on to the cache, if there is one.
 func (s *Service) invalidated(ctx context.Context, inv *Invalidation) {
+	s.sched.forget()
 	s.afterWrite(ctx, inv)
 	if s.inv != nil && inv.ID != 0 {
 		s.inv.Invalidate(ctx, *inv)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -62,6 +63,11 @@ type policy struct {
 	swr     int
 	private bool
 	noStore bool
+	// until is when the next scheduled publication may change public
+	// answers (zero: none scheduled), read before any resolver ran: no
+	// answer may be fresh past it, in any cache.
+	until time.Time
+	now   func() time.Time // the domain's clock
 }
 
 type policyKey struct{}
@@ -93,15 +99,25 @@ func (p *policy) forbid() {
 func (p *policy) header() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	maxAge, swr := p.maxAge, p.swr
+	if !p.until.IsZero() && p.now != nil {
+		// Fresh at most until the next publication, in whole seconds
+		// rounded down, and never served stale past it.
+		left := int(p.until.Sub(p.now()) / time.Second)
+		if left < maxAge {
+			maxAge = left
+		}
+		swr = min(swr, max(left-maxAge, 0))
+	}
 	switch {
-	case p.noStore || !p.seen || p.maxAge <= 0:
+	case p.noStore || !p.seen || maxAge <= 0:
 		return "no-store"
 	case p.private:
-		return "private, max-age=" + strconv.Itoa(p.maxAge)
+		return "private, max-age=" + strconv.Itoa(maxAge)
 	}
-	v := "public, max-age=" + strconv.Itoa(p.maxAge) + ", s-maxage=" + strconv.Itoa(p.maxAge)
-	if p.swr > 0 {
-		v += ", stale-while-revalidate=" + strconv.Itoa(p.swr)
+	v := "public, max-age=" + strconv.Itoa(maxAge) + ", s-maxage=" + strconv.Itoa(maxAge)
+	if swr > 0 {
+		v += ", stale-while-revalidate=" + strconv.Itoa(swr)
 	}
 	return v
 }

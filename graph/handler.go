@@ -92,7 +92,13 @@ func NewHandler(o Options) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), o.Timeout)
 		defer cancel()
 		ctx = withLoaders(withSlots(ctx), o.Content, o.BatchWait)
-		p := &policy{}
+		p := &policy{now: o.Content.Now}
+		if next, ok, err := o.Content.NextChange(ctx); err != nil {
+			p.forbid() // the schedule is unknown: store nothing
+			o.Log.WarnContext(ctx, "graph: next scheduled change", "err", err)
+		} else if ok {
+			p.until = next
+		}
 		if tok := bearerFrom(r); tok != "" {
 			ctx = context.WithValue(ctx, bearerKey{}, tok)
 			p.private = true // an editor's request is theirs alone

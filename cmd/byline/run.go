@@ -154,7 +154,10 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	}
 	a.cache = cache.New(cache.Options{
 		Redis: a.rdb, Prefix: cfg.Prefix, SchemaVersion: graph.SchemaVersion(), Log: db, Logger: log, Metrics: a.reg,
-		OnWrite: svc.ApplyWrite,
+		OnWrite: func(ctx context.Context, inv content.Invalidation) {
+			svc.ScheduleChanged() // another gateway's write may schedule a story sooner
+			svc.ApplyWrite(ctx, inv)
+		},
 	})
 	svc.SetInvalidator(a.cache.Bus)
 	svc.SetLimiter(a.cache.Limiter)
@@ -219,6 +222,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopCache()
 	go a.cache.Run(cctx)
 	go deliver(cctx, a.svc, sender, log)
+	go publishOnTime(cctx, a.svc, log)
 	if cfg.PurgeTarget != nil {
 		go cdn.New(a.db, cfg.PurgeTarget, log, purgePoll).Run(cctx)
 	}
@@ -279,6 +283,22 @@ func servePprof(ctx context.Context, addr string, log *slog.Logger) {
 	if err := server.Run(ctx, log, addr, mux, time.Second); err != nil {
 		log.Warn("pprof", "err", err)
 	}
+}
+
+// publishTick is how often a gateway checks whether a scheduled story's
+// time has come; the check costs nothing until one is due.
+const publishTick = 200 * time.Millisecond
+
+// publishOnTime announces scheduled stories as their time comes, until
+// ctx ends: whichever gateway gets there first invalidates once for all.
+func publishOnTime(ctx context.Context, svc *content.Service, log *slog.Logger) {
+	tick.Every(ctx, publishTick, func(ctx context.Context) {
+		if n, err := svc.PublishDue(ctx); err != nil {
+			log.Warn("publish on time", "err", err)
+		} else if n > 0 {
+			log.Info("scheduled stories published", "stories", n)
+		}
+	})
 }
 
 // deliver drains the outbox every second until ctx ends.

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestScheduledStoryGoesLiveOnTime schedules a story a few seconds ahead
+// with every answer it will change already cached: before its time no
+// answer shows it and none is fresh past its time; within a second of its
+// time the article, the newest-first list, its section's and tag's lists,
+// the seed's related stories and its breadcrumbs all show it.
+func TestScheduledStoryGoesLiveOnTime(t *testing.T) {
+	a := newApp(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go publishOnTime(ctx, a.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	key, err := a.svc.CreateKey(ctx, "scheduler")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const slug = "prime-minister-returns-to-washington-for-rare-earths"
+	at := a.svc.Now().Add(4 * time.Second).Truncate(time.Second)
+	r := a.query(`mutation($in: ArticleInput!) { upsertArticle(input: $in) { slug } }`, map[string]any{"in": map[string]any{
+		"slug": slug, "section": "news", "publishedAt": at.Format(time.RFC3339),
+		"title":   "Mongolia Prime Minister returns to the USA for rare earths and critical minerals talks",
+		"summary": "The Prime Minister of Mongolia visits the United States again to deepen rare earths and critical minerals cooperation.",
+		"body":    "Mongolia and the United States discussed rare earths mining, critical minerals supply chains and diplomacy during the Prime Minister's second official visit to the USA.",
+		"tags":    []string{"Mongolia", "United States", "Rare earths", "Critical minerals", "Diplomacy"},
+	}}, "Authorization", "Bearer "+key)
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	views := []struct{ name, query string }{
+		{"article", `{ article(slug: "` + slug + `") { slug } }`},
+		{"newest first", `{ articles(first: 5) { edges { node { slug } } } }`},
+		{"its section", `{ articles(first: 5, section: "news") { edges { node { slug } } } }`},
+		{"its tag", `{ articles(first: 5, tag: "rare-earths") { edges { node { slug } } } }`},
+		{"related to the seed", `{ relatedStories(slug: "` + seedSlug + `", first: 20) { slug } }`},
+		{"breadcrumbs", `{ breadcrumbs(path: "/news/` + slug + `") { url } }`},
+	}
+	shows := func(name, q string) bool {
+		t.Helper()
+		resp, err := http.Get(a.srv.URL + "/graphql?" + url.Values{"query": {q}}.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || !json.Valid(raw) {
+			t.Fatalf("%s: %d %s", name, resp.StatusCode, raw)
+		}
+		if left := at.Sub(a.svc.Now()); left > 0 {
+			if age := maxAge(resp.Header.Get("Cache-Control")); time.Duration(age)*time.Second > left {
+				t.Errorf("%s: %q is fresh past the story's time (%v away)", name, resp.Header.Get("Cache-Control"), left.Round(time.Millisecond))
+			}
+		}
+		return strings.Contains(string(raw), slug)
+	}
+	for _, v := range views {
+		for range 2 { // the second read is a cache hit
+			if shows(v.name, v.query) {
+				t.Fatalf("%s shows the story before its time", v.name)
+			}
+		}
+	}
+	// The story's time is on the domain's clock, which a test run may shift.
+	time.Sleep(at.Sub(a.svc.Now()))
+	deadline := time.Now().Add(time.Second)
+	for _, v := range views {
+		for !shows(v.name, v.query) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s does not show the story a second after its time", v.name)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// Unpublished, it leaves every view at once: a write invalidates.
+	r = a.query(`mutation { upsertArticle(input: {slug: "`+slug+`", draft: true}) { slug } }`, nil, "Authorization", "Bearer "+key)
+	if len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	deadline = time.Now().Add(time.Second)
+	for _, v := range views {
+		for shows(v.name, v.query) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s still shows the story a second after it was unpublished", v.name)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// maxAge reads max-age from a Cache-Control value; 0 when none.
+func maxAge(cc string) int {
+	for part := range strings.SplitSeq(cc, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "max-age="); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
+}
