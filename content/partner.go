@@ -3,6 +3,8 @@ package content
 import (
 	"context"
 	"fmt"
+	"net/mail"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +19,14 @@ type Partner struct {
 	Locale  string   // the default locale
 	Theme   Theme
 	Copy    map[string]Copy // per locale; missing fields fall back to the defaults
+	// IncentiveURL is what a reader gets for confirming, linked from the
+	// confirmation page and the welcome email: an http(s) URL, or the path
+	// of a file the gateway serves (FilesPath + name), which is linked
+	// signed and expiring. IncentiveTitle is the link's text.
+	IncentiveURL   string
+	IncentiveTitle string
+	// ReplyTo is where replies to the partner's emails go; "" for none.
+	ReplyTo string
 }
 
 // Theme colours the widget.
@@ -149,7 +159,7 @@ var themeColour = func(s string) bool {
 }
 
 // SavePartner adds a partner or updates an existing one's name, origins,
-// locale, theme and copy.
+// locale, theme, copy, incentive and reply address.
 func (s *Service) SavePartner(ctx context.Context, p Partner) error {
 	if !ValidSlug(p.ID) || len(p.ID) > 64 {
 		return Invalid("id", "must be a slug such as demo or mining-weekly")
@@ -174,6 +184,15 @@ func (s *Service) SavePartner(ctx context.Context, p Partner) error {
 		p.Origins[i] = n
 	}
 	p.Locale = pickLocale(p.Locale, "en")
+	if err := s.checkIncentive(&p); err != nil {
+		return err
+	}
+	if p.ReplyTo = strings.TrimSpace(p.ReplyTo); p.ReplyTo != "" {
+		a, err := mail.ParseAddress(p.ReplyTo)
+		if err != nil || a.Address != p.ReplyTo || hasControl(p.ReplyTo) || len(p.ReplyTo) > maxEmail {
+			return Invalid("reply-to", "%q is not an address like news@example.com", p.ReplyTo)
+		}
+	}
 	if !themeColour(p.Theme.Accent) || !themeColour(p.Theme.Background) || !themeColour(p.Theme.Text) {
 		return Invalid("theme", "colours are #rrggbb")
 	}
@@ -194,7 +213,58 @@ func (s *Service) EnsureDemoPartner(ctx context.Context) error {
 		return err
 	}
 	origin, _ := NormaliseOrigin(s.cfg.PublicURL)
-	return s.SavePartner(ctx, Partner{ID: DemoPartnerID, Name: "Mongolia Inc (demo)", Origins: []string{origin}, Locale: "en"})
+	return s.SavePartner(ctx, Partner{
+		ID: DemoPartnerID, Name: "Mongolia Inc (demo)", Origins: []string{origin}, Locale: "en",
+		IncentiveURL: FilesPath + DemoIncentiveFile, IncentiveTitle: "Mongolia mining industry report (sample)",
+	})
+}
+
+// DemoIncentiveFile is the sample report the demo partner offers, a file
+// the gateway serves.
+const DemoIncentiveFile = "mongolia-mining-report.html"
+
+// checkIncentive checks and normalises p's incentive: a file of the
+// gateway's, given by path or by its full URL on the gateway, is kept as
+// its path, so that a new --public-url keeps it working.
+func (s *Service) checkIncentive(p *Partner) error {
+	p.IncentiveURL, p.IncentiveTitle = strings.TrimSpace(p.IncentiveURL), strings.TrimSpace(p.IncentiveTitle)
+	if p.IncentiveURL == "" {
+		p.IncentiveTitle = ""
+		return nil
+	}
+	raw := p.IncentiveURL
+	if own := strings.TrimRight(s.cfg.PublicURL, "/") + FilesPath; strings.HasPrefix(raw, own) {
+		raw = FilesPath + strings.TrimPrefix(raw, own)
+	}
+	if name, ok := incentiveFile(raw); ok || strings.HasPrefix(raw, "/") {
+		if !ok || !ValidFileName(name) {
+			return Invalid("incentive-url", "%q: a file of the gateway's is %sNAME, NAME of letters, digits, dots, dashes and underscores", raw, FilesPath)
+		}
+	} else {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || len(raw) > 2000 || hasControl(raw) {
+			return Invalid("incentive-url", "%q is not an http(s) URL or a path %sNAME", raw, FilesPath)
+		}
+	}
+	p.IncentiveURL = raw
+	if p.IncentiveTitle == "" || utf8.RuneCountInString(p.IncentiveTitle) > 200 || hasControl(p.IncentiveTitle) {
+		return Invalid("incentive-title", "an incentive needs a title of 1 to 200 characters, without control characters")
+	}
+	return nil
+}
+
+// ValidFileName reports whether name can be one of the gateway's incentive
+// files: one path segment, nothing hidden.
+func ValidFileName(name string) bool {
+	if name == "" || len(name) > 100 || name[0] == '.' || strings.Contains(name, "..") {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // partnerCache keeps partners in memory for a few seconds: CORS asks on

@@ -82,13 +82,40 @@ type Store interface {
 	SettingOrCreate(ctx context.Context, key, value string) (string, error)
 	// UseNonce records a single-use value; false when it was used before.
 	UseNonce(ctx context.Context, nonce string, now, expires time.Time) (bool, error)
-	// Subscribe upserts the subscriber (a confirmed one stays confirmed),
-	// stores the confirmation token's hash and queues msg, in one
-	// transaction.
-	Subscribe(ctx context.Context, s Subscriber, tokenHash []byte, expires time.Time, msg Message) error
-	// Confirm uses a token and confirms its subscriber, returning the
-	// partner id; NotFoundError for an unknown, used or expired token.
-	Confirm(ctx context.Context, tokenHash []byte, now time.Time) (string, error)
+	// Subscribe records a sign-up in one transaction. Under a lock on the
+	// address (addrHash, a keyed hash of sub.Email, for every partner), it
+	// reads what it knows of the address, calls plan once with it, and
+	// writes what plan returns: sub when plan.Write (pending, with
+	// plan.UnsubHandle when new; an existing one keeps its handle), the
+	// token, the email (for the subscriber), the address's confirmation
+	// sends and the welcome stamp. When plan fails nothing is written and
+	// its error is returned as it is.
+	Subscribe(ctx context.Context, sub Subscriber, addrHash string, plan func(SignupState) (SignupPlan, error)) error
+	// ConfirmTarget returns the subscriber an unexpired confirmation token
+	// names and whether the token was used, and changes nothing;
+	// NotFoundError for an unknown or expired token.
+	ConfirmTarget(ctx context.Context, tokenHash []byte, now time.Time) (*Subscriber, bool, error)
+	// Confirm uses an unused, unexpired token: its pending subscriber
+	// becomes confirmed at now, and the email welcome composes for it is
+	// queued and stamped as its welcome, in one transaction. NotFoundError
+	// when the token cannot be used.
+	Confirm(ctx context.Context, tokenHash []byte, now time.Time, welcome func(Subscriber) (*Message, error)) (*Subscriber, error)
+	// SubscriberByHandle returns the subscriber with the unsubscribe
+	// handle; NotFoundError when there is none (erased).
+	SubscriberByHandle(ctx context.Context, handle string) (*Subscriber, error)
+	// Unsubscribe unsubscribes the subscriber with the handle (keeping the
+	// time of a first unsubscription), deletes its confirmation tokens and
+	// marks its unsent emails failed, in one transaction; NotFoundError
+	// when there is no such subscriber.
+	Unsubscribe(ctx context.Context, handle string, now time.Time) (*Subscriber, error)
+	// Forget deletes every subscriber with email (every partner), their
+	// tokens and every email to the address, and records addrHash as
+	// suppressed, in one transaction; it returns the subscribers deleted.
+	Forget(ctx context.Context, email, addrHash string, now time.Time) (int, error)
+	// PruneOutbox deletes the emails sent or failed before before, the
+	// confirmation tokens expired at now and the address counters idle
+	// since idleBefore; it returns the emails deleted.
+	PruneOutbox(ctx context.Context, before, now, idleBefore time.Time) (int64, error)
 	Subscribers(ctx context.Context, partner string) ([]Subscriber, error)
 	ClaimOutbox(ctx context.Context, now time.Time, claimFor time.Duration, limit int) ([]Message, error)
 	OutboxSent(ctx context.Context, id int64, at time.Time) error

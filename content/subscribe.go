@@ -18,16 +18,19 @@ import (
 	"unicode/utf8"
 )
 
-// Subscription statuses.
+// Subscription statuses. A subscriber is pending, subscribed or
+// unsubscribed; REJECTED is only ever an answer.
 const (
-	StatusPending    = "PENDING_CONFIRMATION"
-	StatusSubscribed = "SUBSCRIBED"
-	StatusRejected   = "REJECTED"
+	StatusPending      = "PENDING_CONFIRMATION"
+	StatusSubscribed   = "SUBSCRIBED"
+	StatusUnsubscribed = "UNSUBSCRIBED"
+	StatusRejected     = "REJECTED"
 )
 
 // Subscriber is one address on one partner's list, with the evidence of
 // its consent.
 type Subscriber struct {
+	ID             int64
 	Email          string
 	Partner        string
 	Status         string
@@ -38,16 +41,56 @@ type Subscriber struct {
 	IPHash         string // keyed hash: the raw address is never stored
 	ConsentedAt    time.Time
 	CreatedAt      time.Time
-	ConfirmedAt    *time.Time
+	ConfirmedAt    *time.Time // the latest confirmation
+	UnsubscribedAt *time.Time // the latest unsubscription
+	WelcomedAt     *time.Time // the latest welcome email
+	// UnsubHandle names the subscriber in its unsubscribe links. It is
+	// random, not the row's id, so that a new subscriber's links can be
+	// written before the row exists, and so that a link tells nothing of
+	// the list's size.
+	UnsubHandle string
 }
 
-// Message is an email waiting in the outbox.
+// StatusAt is when the subscriber's current status began: the sign-up,
+// the confirmation or the unsubscription.
+func (s Subscriber) StatusAt() time.Time {
+	switch {
+	case s.Status == StatusSubscribed && s.ConfirmedAt != nil:
+		return *s.ConfirmedAt
+	case s.Status == StatusUnsubscribed && s.UnsubscribedAt != nil:
+		return *s.UnsubscribedAt
+	}
+	return s.ConsentedAt
+}
+
+// ExportStatus is the status as subscribers export names it: pending,
+// confirmed or unsubscribed.
+func ExportStatus(status string) string {
+	switch status {
+	case StatusSubscribed:
+		return "confirmed"
+	case StatusUnsubscribed:
+		return "unsubscribed"
+	}
+	return "pending"
+}
+
+// Message is an email waiting in the outbox. Everything a relay needs is
+// fixed when it is queued, Message-ID included, so a retry sends the same
+// message; only Date is the moment of sending.
 type Message struct {
-	ID       int64
-	To       string
-	Subject  string
-	Body     string
-	Attempts int
+	ID           int64
+	To           string
+	FromName     string // the partner's name, shown in From
+	ReplyTo      string // "" for none
+	Subject      string
+	Body         string // the text/plain part
+	HTML         string // the text/html part; "" for a text-only message
+	Locale       string // Content-Language
+	MessageID    string // "<id@host>"
+	Unsubscribe  string // the one-click URL for List-Unsubscribe
+	SubscriberID int64  // whose message: unsubscribing cancels it, forgetting deletes it
+	Attempts     int
 }
 
 // Sender delivers email (SMTP, or a log line in development). An error
@@ -307,38 +350,112 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput, meta Request
 	if meta.IP != "" {
 		sub.IPHash = s.mac(key, "ip", meta.IP)
 	}
-	tok := make([]byte, 24)
-	_, _ = rand.Read(tok)
-	token := base64.RawURLEncoding.EncodeToString(tok)
+	token := randomToken(24)
 	th := sha256.Sum256([]byte(token))
-	msg := Message{
-		To:      email,
-		Subject: p.Name + ": please confirm your subscription",
-		Body: "Hello,\n\nSomeone (we hope you) asked to receive " + p.Name + "'s emails at this address.\n" +
-			"Confirm within 72 hours: " + s.absolute("/widget/confirm?token="+token) + "\n\n" +
-			"If it was not you, ignore this email: nothing will be sent.\n",
-	}
-	if err := s.store.Subscribe(ctx, sub, th[:], now.Add(confirmTTL), msg); err != nil {
+	addr := s.mac(key, "email", email)
+	err = s.store.Subscribe(ctx, sub, addr, func(st SignupState) (SignupPlan, error) {
+		return s.planSignup(key, p, sub, st, token, th[:], now)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("content: subscribe: %w", err)
 	}
 	return success, nil
 }
 
-// Confirm turns a pending subscription into a confirmed one. The token
-// works once, and not after it expires.
-func (s *Service) Confirm(ctx context.Context, token string) (*Partner, error) {
-	if token == "" || len(token) > 100 {
-		return nil, Invalid("token", "not a confirmation link")
+// Limits on what a sign-up sends.
+const (
+	// maxConfirmations is how many confirmation emails one address gets
+	// in confirmWindow, whichever partners, pages and client addresses the
+	// sign-ups came from: the form cannot be used to flood a stranger.
+	maxConfirmations = 3
+	confirmWindow    = 24 * time.Hour
+	// welcomeEvery spaces the welcome emails a confirmed reader gets by
+	// signing up again (to find the report link once more).
+	welcomeEvery = 24 * time.Hour
+)
+
+// SignupState is what the store knows of a sign-up's address, read inside
+// the sign-up's transaction under a lock on the address.
+type SignupState struct {
+	// Suppressed: the address was erased (subscribers forget) and must
+	// not be taken again.
+	Suppressed bool
+	// Existing is this partner's subscriber with the address, nil if none.
+	Existing *Subscriber
+	// ConfirmSends are the address's latest confirmation emails, of every
+	// partner, newest last.
+	ConfirmSends []time.Time
+}
+
+// SignupPlan is what a sign-up writes, all in the one transaction.
+type SignupPlan struct {
+	// Write records the sign-up: the subscriber becomes pending with the
+	// new consent (created with UnsubHandle when new).
+	Write       bool
+	UnsubHandle string
+	// TokenHash, when set, is stored as a confirmation token until
+	// TokenExpires.
+	TokenHash    []byte
+	TokenExpires time.Time
+	// Mail, when set, is queued for the subscriber.
+	Mail *Message
+	// ConfirmSends, when not nil, replaces the address's record of
+	// confirmation emails.
+	ConfirmSends []time.Time
+	// Welcomed stamps the subscriber's latest welcome email.
+	Welcomed bool
+}
+
+// planSignup decides what a sign-up does. The answer on screen is the same
+// whatever it decides: it must not tell who is on the list.
+func (s *Service) planSignup(key []byte, p *Partner, sub Subscriber, st SignupState, token string, tokenHash []byte, now time.Time) (SignupPlan, error) {
+	switch {
+	case st.Suppressed:
+		// The person asked to be erased; a sign-up in their name (theirs
+		// or anyone's) is not stored, and nothing is sent.
+		return SignupPlan{}, nil
+	case st.Existing != nil && st.Existing.Status == StatusSubscribed:
+		// Confirmed already: the welcome email again, with the report
+		// link, at most once a day.
+		if w := st.Existing.WelcomedAt; w != nil && now.Sub(*w) < welcomeEvery {
+			return SignupPlan{}, nil
+		}
+		m, err := s.welcomeMail(key, p, *st.Existing, now)
+		if err != nil {
+			return SignupPlan{}, err
+		}
+		return SignupPlan{Mail: m, Welcomed: true}, nil
 	}
-	th := sha256.Sum256([]byte(token))
-	partner, err := s.store.Confirm(ctx, th[:], s.cfg.Now())
-	if IsNotFound(err) {
-		return nil, Invalid("token", "this link has expired or was already used")
+	// New, pending or unsubscribed: a double opt-in, from the start.
+	plan := SignupPlan{Write: true, UnsubHandle: randomToken(16)}
+	if st.Existing != nil && st.Existing.UnsubHandle != "" {
+		plan.UnsubHandle = st.Existing.UnsubHandle
 	}
+	var recent []time.Time
+	for _, t := range st.ConfirmSends {
+		if now.Sub(t) < confirmWindow {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) >= maxConfirmations {
+		return plan, nil // recorded, but the address has had its share of mail today
+	}
+	sub.UnsubHandle = plan.UnsubHandle
+	m, err := s.confirmMail(key, p, sub, token)
 	if err != nil {
-		return nil, fmt.Errorf("content: confirm: %w", err)
+		return SignupPlan{}, err
 	}
-	return s.Partner(ctx, partner)
+	plan.TokenHash, plan.TokenExpires = tokenHash, now.Add(confirmTTL)
+	plan.Mail = m
+	plan.ConfirmSends = append(recent, now)
+	return plan, nil
+}
+
+// randomToken is n random bytes, URL-safe.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // Subscribers lists subscribers, of one partner or all ("").

@@ -436,8 +436,12 @@ func TestDemoRoutesKeepPrecedence(t *testing.T) {
 		{"GET", "/static/site.css", 200, "header.site"},
 		{"GET", "/widget/frame?partner=demo", 200, "data-byline-widget"},
 		{"GET", "/widget/frame?partner=nobody", 404, ""},
-		{"GET", "/widget/confirm?token=x", 400, "Confirmation"},
-		{"POST", "/widget/confirm?token=x", 405, ""},
+		{"GET", "/widget/confirm?token=x", 400, "This link has expired"},
+		{"POST", "/widget/confirm?token=x", 400, "This link has expired"},
+		{"GET", "/widget/unsubscribe?token=x", 400, "This link has expired"},
+		{"POST", "/widget/unsubscribe?token=x", 400, "This link has expired"},
+		{"PUT", "/widget/unsubscribe?token=x", 405, ""},
+		{"GET", "/widget/files/" + content.DemoIncentiveFile, 403, "This link has expired"},
 		{"GET", "/widget/subscribe", 405, ""},
 	} {
 		pg := f.do(c.method, c.path)

@@ -83,9 +83,7 @@ func New(c Config) http.Handler {
 	wp := &widgetPages{svc: c.Content, publicURL: c.PublicURL, log: c.Log}
 	route("GET /widget/v1/loader.js", "widget_loader", http.HandlerFunc(wa.serveLoader))
 	route("GET /widget/v1/{file}", "widget_asset", http.HandlerFunc(wa.serveFile))
-	route("POST /widget/subscribe", "widget_subscribe", http.HandlerFunc(wp.subscribe))
-	route("GET /widget/confirm", "widget_confirm", http.HandlerFunc(wp.confirm))
-	route("GET /widget/frame", "widget_frame", http.HandlerFunc(wp.frame))
+	wp.routes(route)
 	route("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "version": c.Version})
 	}))

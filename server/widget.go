@@ -4,15 +4,20 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
 	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/andybalholm/brotli"
 
@@ -113,8 +118,8 @@ func (a *widgetAssets) serveFile(w http.ResponseWriter, r *http.Request) {
 
 var pages = template.Must(template.New("").ParseFS(static, "static/*.tmpl"))
 
-// widgetPages serve what has no JavaScript: the form's answer, the
-// confirmation link, and the iframe fallback.
+// widgetPages serve what has no JavaScript: the form's answer, the pages
+// behind the emails' links, the incentive files and the iframe fallback.
 type widgetPages struct {
 	svc       *content.Service
 	publicURL string
@@ -188,22 +193,125 @@ func (p *widgetPages) subscribe(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (p *widgetPages) confirm(w http.ResponseWriter, r *http.Request) {
-	partner, err := p.svc.Confirm(r.Context(), r.URL.Query().Get("token"))
+// routes adds the widget's pages to the edge's routes.
+func (p *widgetPages) routes(route func(pattern, name string, h http.Handler)) {
+	route("POST /widget/subscribe", "widget_subscribe", http.HandlerFunc(p.subscribe))
+	route("GET /widget/confirm", "widget_confirm", p.newsletterPage(p.svc.ConfirmPage, false))
+	route("POST /widget/confirm", "widget_confirm", p.newsletterPage(p.svc.ConfirmPage, true))
+	route("GET /widget/unsubscribe", "widget_unsubscribe", p.newsletterPage(p.svc.UnsubscribePage, false))
+	route("POST /widget/unsubscribe", "widget_unsubscribe", p.newsletterPage(p.svc.UnsubscribePage, true))
+	route("GET /widget/files/{name}", "widget_file", http.HandlerFunc(p.file))
+	route("GET /widget/frame", "widget_frame", http.HandlerFunc(p.frame))
+}
+
+// newsletterPage serves a page behind an email's link. A GET only shows
+// (its one button posts the token back); a POST acts: the button's, or a
+// mail client's RFC 8058 one-click POST ("List-Unsubscribe=One-Click", as
+// a form or multipart body) to the List-Unsubscribe URL, whose token is in
+// the query. Neither needs a cookie, a script or a second step.
+func (p *widgetPages) newsletterPage(show func(ctx context.Context, token, lang string, post bool) (*content.NewsletterPage, error), post bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lang := r.Header.Get("Accept-Language")
+		token := r.URL.Query().Get("token")
+		if post {
+			r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+			if err := r.ParseMultipartForm(16 << 10); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+				p.newsletterError(w, http.StatusBadRequest, lang)
+				return
+			}
+			if t := r.PostFormValue("token"); t != "" {
+				token = t
+			}
+		}
+		pg, err := show(r.Context(), token, lang, post)
+		if err != nil {
+			p.log.Error("widget: newsletter page", "path", r.URL.Path, "err", err)
+			p.newsletterError(w, http.StatusInternalServerError, lang)
+			return
+		}
+		status := http.StatusOK
+		if pg.State == content.PageInvalid {
+			status = http.StatusBadRequest
+		}
+		p.renderNewsletter(w, status, r.URL.Path, pg)
+	})
+}
+
+func (p *widgetPages) newsletterError(w http.ResponseWriter, status int, lang string) {
+	pg := content.ErrorPage(lang)
+	p.renderNewsletter(w, status, "", pg)
+}
+
+// renderNewsletter writes pg. The theme is a nonce'd style element (the
+// page allows no other inline style); the token is in the URL, so the
+// page sends no Referer to the incentive or anywhere else.
+func (p *widgetPages) renderNewsletter(w http.ResponseWriter, status int, action string, pg *content.NewsletterPage) {
+	nonce := make([]byte, 16)
+	_, _ = rand.Read(nonce)
+	n := hex.EncodeToString(nonce)
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Robots-Tag", "noindex")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self' 'nonce-"+n+"'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	if err := pages.ExecuteTemplate(w, "newsletter.tmpl", struct {
+		*content.NewsletterPage
+		Nonce, Action string
+	}{pg, n, action}); err != nil {
+		p.log.Error("widget: render newsletter page", "err", err)
+	}
+}
+
+//go:embed files
+var incentiveFiles embed.FS
+
+// ServesFile reports whether the gateway has the incentive file name, for
+// a partner's --incentive-url FilesPath+name.
+func ServesFile(name string) bool {
+	if !content.ValidFileName(name) {
+		return false
+	}
+	_, err := fs.Stat(incentiveFiles, "files/"+name)
+	return err == nil
+}
+
+// file serves an incentive file, only through a link the gateway signed
+// and before it expires.
+func (p *widgetPages) file(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	lang := r.Header.Get("Accept-Language")
+	msg, err := p.svc.CheckFileLink(r.Context(), name, r.URL.Query(), lang)
 	var invalid *content.InvalidError
 	switch {
+	case errors.Is(err, content.ErrLinkExpired):
+		p.renderNewsletter(w, http.StatusGone, "", content.MessagePage(lang, msg))
+		return
 	case errors.As(err, &invalid):
-		p.page(w, http.StatusBadRequest, "Confirmation", "This link has expired or was already used. Sign up again to get a new one.", "")
+		p.renderNewsletter(w, http.StatusForbidden, "", content.MessagePage(lang, msg))
+		return
 	case err != nil:
-		p.log.Error("widget: confirm", "err", err)
-		p.page(w, http.StatusInternalServerError, "Confirmation", "Sorry, that did not work. Please try again in a moment.", "")
-	default:
-		name := "the newsletter"
-		if partner != nil {
-			name = partner.Name
-		}
-		p.page(w, http.StatusOK, "Subscribed", "Thank you: you are now subscribed to "+name+".", "")
+		p.log.Error("widget: file link", "err", err)
+		p.newsletterError(w, http.StatusInternalServerError, lang)
+		return
 	}
+	raw, err := fs.ReadFile(incentiveFiles, "files/"+name)
+	if err != nil || !content.ValidFileName(name) {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+		h.Set("Content-Type", ct)
+	}
+	// The link is the reader's: no shared cache keeps the file, and the
+	// file (the gateway's own, trusted) may style itself but run nothing.
+	h.Set("Cache-Control", "private, max-age=3600")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Robots-Tag", "noindex")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'")
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(raw))
 }
 
 // frame is the iframe fallback for partner pages whose CSP forbids
@@ -236,4 +344,14 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// Files lists the incentive files the gateway serves.
+func Files() []string {
+	entries, _ := fs.ReadDir(incentiveFiles, "files")
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }

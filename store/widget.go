@@ -21,24 +21,27 @@ func (s *DB) SavePartner(ctx context.Context, p content.Partner) error {
 		return fmt.Errorf("store: save partner %q: %w", p.ID, err)
 	}
 	defer tx.Rollback()
-	_, err = s.exec(ctx, tx, `INSERT INTO partners (id, name, origins, locale, theme, copy, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err = s.exec(ctx, tx, `INSERT INTO partners (id, name, origins, locale, theme, copy, incentive_url, incentive_title, reply_to, updated_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, origins = excluded.origins, locale = excluded.locale,
-		theme = excluded.theme, copy = excluded.copy, updated_ms = excluded.updated_ms`,
-		p.ID, p.Name, strings.Join(p.Origins, "\n"), p.Locale, string(theme), string(cp), time.Now().UnixMilli())
+		theme = excluded.theme, copy = excluded.copy, incentive_url = excluded.incentive_url,
+		incentive_title = excluded.incentive_title, reply_to = excluded.reply_to, updated_ms = excluded.updated_ms`,
+		p.ID, p.Name, strings.Join(p.Origins, "\n"), p.Locale, string(theme), string(cp), p.IncentiveURL, p.IncentiveTitle, p.ReplyTo,
+		time.Now().UnixMilli())
 	if err != nil {
 		return fmt.Errorf("store: save partner %q: %w", p.ID, err)
 	}
 	return tx.Commit()
 }
 
-const partnerColumns = "id, name, origins, locale, theme, copy"
+const partnerColumns = "id, name, origins, locale, theme, copy, incentive_url, incentive_title, reply_to"
 
 func scanPartner(r scanner) (*content.Partner, error) {
 	var (
 		p                      content.Partner
 		origins, theme, copies string
 	)
-	if err := r.Scan(&p.ID, &p.Name, &origins, &p.Locale, &theme, &copies); err != nil {
+	if err := r.Scan(&p.ID, &p.Name, &origins, &p.Locale, &theme, &copies, &p.IncentiveURL, &p.IncentiveTitle, &p.ReplyTo); err != nil {
 		return nil, err
 	}
 	if origins != "" {
@@ -117,113 +120,22 @@ func (s *DB) UseNonce(ctx context.Context, nonce string, now, expires time.Time)
 	return n == 1, tx.Commit()
 }
 
-// Subscribe upserts a subscriber, its token and its email, together.
-func (s *DB) Subscribe(ctx context.Context, sub content.Subscriber, tokenHash []byte, expires time.Time, msg content.Message) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: subscribe: %w", err)
-	}
-	defer tx.Rollback()
-	var (
-		id     int64
-		status string
-	)
-	s.queries.Add(1)
-	// A confirmed subscriber stays confirmed with its original consent; a
-	// pending one records the newest consent.
-	err = tx.QueryRowContext(ctx, s.d.rebind(`INSERT INTO subscribers
-		(email, partner_id, status, locale, consent_version, consent_text, source_url, ip_hash, consented_ms, created_ms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (email, partner_id) DO UPDATE SET
-		  locale = CASE WHEN subscribers.status = 'SUBSCRIBED' THEN subscribers.locale ELSE excluded.locale END,
-		  consent_version = CASE WHEN subscribers.status = 'SUBSCRIBED' THEN subscribers.consent_version ELSE excluded.consent_version END,
-		  consent_text = CASE WHEN subscribers.status = 'SUBSCRIBED' THEN subscribers.consent_text ELSE excluded.consent_text END,
-		  source_url = CASE WHEN subscribers.status = 'SUBSCRIBED' THEN subscribers.source_url ELSE excluded.source_url END,
-		  ip_hash = CASE WHEN subscribers.status = 'SUBSCRIBED' THEN subscribers.ip_hash ELSE excluded.ip_hash END,
-		  consented_ms = CASE WHEN subscribers.status = 'SUBSCRIBED' THEN subscribers.consented_ms ELSE excluded.consented_ms END
-		RETURNING id, status`),
-		sub.Email, sub.Partner, sub.Status, sub.Locale, sub.ConsentVersion, sub.ConsentText, sub.SourceURL, sub.IPHash,
-		sub.ConsentedAt.UnixMilli(), sub.CreatedAt.UnixMilli()).Scan(&id, &status)
-	if err != nil {
-		return fmt.Errorf("store: subscribe: %w", err)
-	}
-	if status == content.StatusSubscribed {
-		// Already confirmed: say so by email, not in the answer.
-		msg.Subject = "You are already subscribed"
-		msg.Body = "Hello,\n\nThis address is already subscribed: there is nothing more to do.\n"
-	} else if _, err := s.exec(ctx, tx, "INSERT INTO confirm_tokens (token_hash, subscriber_id, expires_ms) VALUES (?, ?, ?)",
-		tokenHash, id, expires.UnixMilli()); err != nil {
-		return fmt.Errorf("store: subscribe: token: %w", err)
-	}
-	now := sub.CreatedAt.UnixMilli()
-	if _, err := s.exec(ctx, tx, "INSERT INTO outbox (recipient, subject, body, created_ms, next_ms) VALUES (?, ?, ?, ?, ?)",
-		msg.To, msg.Subject, msg.Body, now, now); err != nil {
-		return fmt.Errorf("store: subscribe: outbox: %w", err)
-	}
-	return tx.Commit()
-}
+const outboxColumns = "id, recipient, subject, body, attempts, from_name, reply_to, html, locale, message_id, unsubscribe_url, subscriber_id"
 
-// Confirm uses a confirmation token.
-func (s *DB) Confirm(ctx context.Context, tokenHash []byte, now time.Time) (string, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+// queue puts m in the outbox inside tx, due at once.
+func (s *DB) queue(ctx context.Context, tx *sql.Tx, m *content.Message, now time.Time) error {
+	var sub any
+	if m.SubscriberID != 0 {
+		sub = m.SubscriberID
+	}
+	_, err := s.exec(ctx, tx, `INSERT INTO outbox (recipient, subject, body, from_name, reply_to, html, locale, message_id,
+		unsubscribe_url, subscriber_id, created_ms, next_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.To, m.Subject, m.Body, m.FromName, m.ReplyTo, m.HTML, m.Locale, m.MessageID, m.Unsubscribe, sub,
+		now.UnixMilli(), now.UnixMilli())
 	if err != nil {
-		return "", fmt.Errorf("store: confirm: %w", err)
+		return fmt.Errorf("outbox: %w", err)
 	}
-	defer tx.Rollback()
-	var id int64
-	s.queries.Add(1)
-	err = tx.QueryRowContext(ctx, s.d.rebind(`UPDATE confirm_tokens SET used_ms = ?
-		WHERE token_hash = ? AND used_ms IS NULL AND expires_ms > ? RETURNING subscriber_id`),
-		now.UnixMilli(), tokenHash, now.UnixMilli()).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", &content.NotFoundError{Kind: "confirmation token", Key: "…"}
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: confirm: %w", err)
-	}
-	var partner string
-	s.queries.Add(1)
-	err = tx.QueryRowContext(ctx, s.d.rebind(`UPDATE subscribers SET status = 'SUBSCRIBED',
-		confirmed_ms = COALESCE(confirmed_ms, ?) WHERE id = ? RETURNING partner_id`), now.UnixMilli(), id).Scan(&partner)
-	if err != nil {
-		return "", fmt.Errorf("store: confirm: %w", err)
-	}
-	return partner, tx.Commit()
-}
-
-// Subscribers lists subscribers, oldest first.
-func (s *DB) Subscribers(ctx context.Context, partner string) ([]content.Subscriber, error) {
-	q := `SELECT email, partner_id, status, locale, consent_version, consent_text, source_url, ip_hash,
-		consented_ms, created_ms, confirmed_ms FROM subscribers`
-	var args []any
-	if partner != "" {
-		q += " WHERE partner_id = ?"
-		args = append(args, partner)
-	}
-	rows, err := s.query(ctx, q+" ORDER BY id", args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: subscribers: %w", err)
-	}
-	defer rows.Close()
-	var out []content.Subscriber
-	for rows.Next() {
-		var (
-			sub                content.Subscriber
-			consented, created int64
-			confirmed          sql.NullInt64
-		)
-		if err := rows.Scan(&sub.Email, &sub.Partner, &sub.Status, &sub.Locale, &sub.ConsentVersion, &sub.ConsentText,
-			&sub.SourceURL, &sub.IPHash, &consented, &created, &confirmed); err != nil {
-			return nil, fmt.Errorf("store: subscribers: %w", err)
-		}
-		sub.ConsentedAt, sub.CreatedAt = time.UnixMilli(consented).UTC(), time.UnixMilli(created).UTC()
-		if confirmed.Valid {
-			t := time.UnixMilli(confirmed.Int64).UTC()
-			sub.ConfirmedAt = &t
-		}
-		out = append(out, sub)
-	}
-	return out, rows.Err()
+	return nil
 }
 
 // ClaimOutbox claims due, unsent messages for claimFor.
@@ -234,18 +146,23 @@ func (s *DB) ClaimOutbox(ctx context.Context, now time.Time, claimFor time.Durat
 	}
 	defer tx.Rollback()
 	s.queries.Add(1)
-	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT id, recipient, subject, body, attempts FROM outbox
+	rows, err := tx.QueryContext(ctx, s.d.rebind(`SELECT `+outboxColumns+` FROM outbox
 		WHERE sent_ms IS NULL AND failed_ms IS NULL AND next_ms <= ? ORDER BY id LIMIT ?`), now.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
 	}
 	var out []content.Message
 	for rows.Next() {
-		var m content.Message
-		if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Body, &m.Attempts); err != nil {
+		var (
+			m   content.Message
+			sub sql.NullInt64
+		)
+		if err := rows.Scan(&m.ID, &m.To, &m.Subject, &m.Body, &m.Attempts, &m.FromName, &m.ReplyTo, &m.HTML, &m.Locale,
+			&m.MessageID, &m.Unsubscribe, &sub); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: outbox: %w", err)
 		}
+		m.SubscriberID = sub.Int64
 		out = append(out, m)
 	}
 	rows.Close()

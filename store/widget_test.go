@@ -133,22 +133,41 @@ func TestSubscribeFlow(t *testing.T) {
 			t.Fatal("a sent message was sent again")
 		}
 		token := confirmLink(t, box.msgs[0].Body)
-		if p, err := svc.Confirm(ctx, token); err != nil || p.ID != partner {
-			t.Fatalf("confirm: %v %v", p, err)
+		// Opening the link (a mail scanner, or the reader) changes nothing.
+		if pg, err := svc.ConfirmPage(ctx, token, "", false); err != nil || pg.State != content.PageConfirm || pg.Button == "" {
+			t.Fatalf("confirm page: %+v %v", pg, err)
 		}
-		if _, err := svc.Confirm(ctx, token); err == nil {
-			t.Fatal("a confirmation link worked twice")
+		if subs, _ := svc.Subscribers(ctx, partner); subs[0].Status != content.StatusPending {
+			t.Fatalf("a GET confirmed: %+v", subs[0])
+		}
+		if pg, err := svc.ConfirmPage(ctx, token, "", true); err != nil || pg.State != content.PageConfirmed || pg.Partner != "Mining Weekly" {
+			t.Fatalf("confirm: %+v %v", pg, err)
+		}
+		// Pressing again shows the same page and sends nothing more.
+		if pg, err := svc.ConfirmPage(ctx, token, "", true); err != nil || pg.State != content.PageConfirmed {
+			t.Fatalf("confirm again: %+v %v", pg, err)
 		}
 		subs, _ = svc.Subscribers(ctx, partner)
 		if subs[0].Status != content.StatusSubscribed || subs[0].ConfirmedAt == nil {
 			t.Fatalf("after confirm: %+v", subs[0])
 		}
-		// Subscribing again once confirmed: same answer, still confirmed,
-		// and the email says so.
+		box.msgs = nil
+		if n, _ := svc.DeliverOutbox(ctx, box); n != 1 || !strings.Contains(box.msgs[0].Subject, "Welcome") {
+			t.Fatalf("after confirming: %d emails %+v, want the welcome email", n, box.msgs)
+		}
+		// Subscribing again once confirmed: same answer, still confirmed;
+		// the welcome email again, but not twice in a day.
 		if r := sub("reader@example.com", true, form()); *r != *first {
 			t.Fatalf("%+v", r)
 		}
-		if svc.DeliverOutbox(ctx, box); !strings.Contains(box.msgs[len(box.msgs)-1].Subject, "already") {
+		if n, _ := svc.DeliverOutbox(ctx, box); n != 0 {
+			t.Fatalf("a repeat sign-up on the day of the welcome sent %d emails", n)
+		}
+		now = now.Add(25 * time.Hour)
+		if r := sub("reader@example.com", true, form()); *r != *first {
+			t.Fatalf("%+v", r)
+		}
+		if svc.DeliverOutbox(ctx, box); !strings.Contains(box.msgs[len(box.msgs)-1].Subject, "Welcome") {
 			t.Fatalf("last email: %+v", box.msgs[len(box.msgs)-1])
 		}
 		subs, _ = svc.Subscribers(ctx, partner)
@@ -161,8 +180,8 @@ func TestSubscribeFlow(t *testing.T) {
 		box.msgs = nil
 		svc.DeliverOutbox(ctx, box)
 		now = now.Add(73 * time.Hour)
-		if _, err := svc.Confirm(ctx, confirmLink(t, box.msgs[0].Body)); err == nil {
-			t.Fatal("an expired link confirmed")
+		if pg, _ := svc.ConfirmPage(ctx, confirmLink(t, box.msgs[0].Body), "", true); pg.State != content.PageInvalid {
+			t.Fatalf("an expired link: %+v", pg)
 		}
 	})
 }
