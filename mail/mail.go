@@ -3,15 +3,22 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
+	"net/mail"
 	"net/smtp"
 	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -80,17 +87,16 @@ func (e *PermanentError) Error() string   { return e.Err.Error() }
 func (e *PermanentError) Unwrap() error   { return e.Err }
 func (e *PermanentError) Permanent() bool { return true }
 
-// Send delivers one message as plain text. A refusal of the message is a
-// *ReplyError; a failure to reach, greet or authenticate with the relay is
-// a plain error, worth retrying.
+// Send delivers one message: text and HTML as multipart/alternative (text
+// alone for a message queued without HTML), with the unsubscribe headers
+// of RFC 2369 and RFC 8058 when it has an unsubscribe URL. A refusal of
+// the message is a *ReplyError; a failure to reach, greet or authenticate
+// with the relay is a plain error, worth retrying.
 func (s *SMTP) Send(ctx context.Context, m content.Message) error {
-	if strings.ContainsAny(m.To+m.Subject, "\r\n") {
-		return &PermanentError{Err: fmt.Errorf("mail: header injection refused")}
+	msg, err := Compose(m, s.from, time.Now())
+	if err != nil {
+		return &PermanentError{Err: err}
 	}
-	msg := "From: " + s.from + "\r\nTo: " + m.To + "\r\nSubject: " + m.Subject +
-		"\r\nDate: " + time.Now().Format(time.RFC1123Z) +
-		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
-		strings.ReplaceAll(m.Body, "\n", "\r\n")
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, sendTimeout)
@@ -134,7 +140,7 @@ func (s *SMTP) Send(ctx context.Context, m content.Message) error {
 	if err != nil {
 		return replyError("DATA", err)
 	}
-	if _, err := w.Write([]byte(msg)); err != nil {
+	if _, err := w.Write(msg); err != nil {
 		return fmt.Errorf("mail: write message: %w", err)
 	}
 	if err := w.Close(); err != nil {
@@ -143,6 +149,95 @@ func (s *SMTP) Send(ctx context.Context, m content.Message) error {
 	// The relay has accepted the message: a lost goodbye changes nothing.
 	_ = c.Quit()
 	return nil
+}
+
+// Compose writes m as an RFC 5322 message from the address from, dated
+// date. It refuses a header value with a line break (header injection).
+func Compose(m content.Message, from string, date time.Time) ([]byte, error) {
+	for _, v := range []string{m.To, m.Subject, m.FromName, m.ReplyTo, m.MessageID, m.Unsubscribe, m.Locale} {
+		if strings.ContainsAny(v, "\r\n") {
+			return nil, fmt.Errorf("mail: header injection refused")
+		}
+	}
+	var b bytes.Buffer
+	header := func(name, value string) { b.WriteString(name + ": " + value + "\r\n") }
+	sender := from
+	if m.FromName != "" {
+		sender = (&mail.Address{Name: m.FromName, Address: from}).String()
+	}
+	header("From", fold(sender))
+	header("To", m.To)
+	if m.ReplyTo != "" {
+		header("Reply-To", m.ReplyTo)
+	}
+	header("Subject", fold(mime.QEncoding.Encode("utf-8", m.Subject)))
+	header("Date", date.Format(time.RFC1123Z))
+	id := m.MessageID
+	if id == "" { // queued before messages had one
+		id = "<" + strconv.FormatInt(date.UnixNano(), 36) + "." + strconv.FormatInt(m.ID, 10) + "@" + domainOf(from) + ">"
+	}
+	header("Message-ID", id)
+	header("MIME-Version", "1.0")
+	if m.Locale != "" {
+		header("Content-Language", m.Locale)
+	}
+	if m.Unsubscribe != "" {
+		header("List-Unsubscribe", "<"+m.Unsubscribe+">")
+		header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
+	if m.HTML == "" {
+		header("Content-Type", "text/plain; charset=utf-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\r\n")
+		if err := writeQP(&b, m.Body); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
+	mw := multipart.NewWriter(&b)
+	header("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
+	b.WriteString("\r\n")
+	// The plain part first: a client shows the last part it can render.
+	for _, part := range []struct{ typ, body string }{{"text/plain", m.Body}, {"text/html", m.HTML}} {
+		w, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {part.typ + "; charset=utf-8"},
+			"Content-Transfer-Encoding": {"quoted-printable"},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("mail: %w", err)
+		}
+		if err := writeQP(w, part.body); err != nil {
+			return nil, err
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return nil, fmt.Errorf("mail: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// writeQP writes text quoted-printable, its line breaks as CRLF.
+func writeQP(w io.Writer, text string) error {
+	qp := quotedprintable.NewWriter(w)
+	if _, err := qp.Write([]byte(text)); err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	if err := qp.Close(); err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	return nil
+}
+
+// fold puts each encoded word of a header value (RFC 2047) on a line of
+// its own: a Mongolian subject is several, and a line should stay within
+// 78 characters (RFC 5322).
+func fold(v string) string { return strings.ReplaceAll(v, "?= =?", "?=\r\n =?") }
+
+func domainOf(addr string) string {
+	if at := strings.LastIndexByte(addr, '@'); at >= 0 && at < len(addr)-1 {
+		return addr[at+1:]
+	}
+	return "byline.invalid"
 }
 
 // replyError types a relay's reply to stage; anything else (a dropped
