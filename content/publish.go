@@ -10,17 +10,19 @@ import (
 // PublishStore is what publishing on time needs of the store.
 type PublishStore interface {
 	// NextPublication is the earliest publication time not yet
-	// announced; ok is false when there is none.
-	NextPublication(ctx context.Context) (time.Time, bool, error)
+	// announced (after now, before any announcement); ok is false when
+	// there is none.
+	NextPublication(ctx context.Context, now time.Time) (time.Time, bool, error)
 	// AnnounceDue logs, once across gateways, the invalidation build makes
 	// of the stories whose time came since the last announcement.
 	AnnounceDue(ctx context.Context, now time.Time, build func(due []*ArticleRecord) *Invalidation) (*Invalidation, error)
 }
 
 // scheduleFor is how long the next publication time is trusted between
-// looks at the store; a write here or on another gateway looks again at
-// once (ScheduleChanged).
-const scheduleFor = time.Second
+// looks at the store. Every write, here or on another gateway, makes it
+// look again at once (ScheduleChanged); this only bounds how long a missed
+// notice can last.
+const scheduleFor = 30 * time.Second
 
 // schedule remembers the next publication time.
 type schedule struct {
@@ -53,7 +55,7 @@ func (s *Service) NextChange(ctx context.Context) (time.Time, bool, error) {
 		return next, exists, nil
 	}
 	s.sched.mu.Unlock()
-	next, exists, err := ps.NextPublication(ctx)
+	next, exists, err := ps.NextPublication(ctx, now)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("content: next change: %w", err)
 	}

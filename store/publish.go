@@ -16,11 +16,12 @@ const publishCursor = "publish"
 
 // NextPublication is the earliest publication time not yet announced: a
 // scheduled story's, or a story's whose time has come while no gateway
-// announced it. ok is false when there is none.
-func (s *DB) NextPublication(ctx context.Context) (time.Time, bool, error) {
+// announced it. Before the first announcement, only what comes after now
+// counts (the first announces nothing). ok is false when there is none.
+func (s *DB) NextPublication(ctx context.Context, now time.Time) (time.Time, bool, error) {
 	var ms sql.NullInt64
-	err := s.queryRow(ctx, "SELECT MIN(published_ms) FROM articles WHERE published_ms > COALESCE((SELECT id FROM cursors WHERE name = ?), 0)",
-		publishCursor).Scan(&ms)
+	err := s.queryRow(ctx, "SELECT MIN(published_ms) FROM articles WHERE published_ms > COALESCE((SELECT id FROM cursors WHERE name = ?), ?)",
+		publishCursor, now.UnixMilli()).Scan(&ms)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("store: next publication: %w", err)
 	}

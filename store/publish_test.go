@@ -22,12 +22,16 @@ func TestAnnounceDueOnce(t *testing.T) {
 			}
 			return inv
 		}
+		mustUpsert(t, svc, content.ArticleInput{Slug: "earlier", Title: ptr("Earlier"), Section: ptr("news"), PublishedAt: at(1)})
+		if _, ok, err := db.NextPublication(ctx, now); ok || err != nil {
+			t.Fatalf("before any announcement, a past story counts as next (%v)", err)
+		}
 		if inv, err := db.AnnounceDue(ctx, now, build); err != nil || inv != nil {
 			t.Fatalf("the first call announces nothing: %v %v", inv, err)
 		}
 		when := now.Add(time.Hour)
 		mustUpsert(t, svc, content.ArticleInput{Slug: "later", Title: ptr("Later"), Section: ptr("news"), PublishedAt: &when})
-		next, ok, err := db.NextPublication(ctx)
+		next, ok, err := db.NextPublication(ctx, now)
 		if err != nil || !ok || !next.Equal(when) {
 			t.Fatalf("next publication = %v %v %v, want %v", next, ok, err, when)
 		}
@@ -60,7 +64,7 @@ func TestAnnounceDueOnce(t *testing.T) {
 		if announced != 1 {
 			t.Fatalf("announced %d times, want once", announced)
 		}
-		if _, ok, _ := db.NextPublication(ctx); ok {
+		if _, ok, _ := db.NextPublication(ctx, when); ok {
 			t.Error("a next publication remains after the only one was announced")
 		}
 	})
