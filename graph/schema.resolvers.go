@@ -92,6 +92,14 @@ func (r *mutationResolver) Subscribe(ctx context.Context, input content.Subscrib
 	return r.Content.Subscribe(ctx, input, requestMeta(ctx))
 }
 
+// Unsubscribe is the resolver for the unsubscribe field.
+func (r *mutationResolver) Unsubscribe(ctx context.Context, token string) (bool, error) {
+	if err := r.Content.Unsubscribe(ctx, token); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // Article is the resolver for the article field.
 func (r *queryResolver) Article(ctx context.Context, slug string) (*content.Article, error) {
 	return r.Content.Article(ctx, slug)
