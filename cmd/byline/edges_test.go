@@ -129,21 +129,8 @@ func TestEdgePostNeedsJSON(t *testing.T) {
 	a := newApp(t)
 	post := func(ctype string, body []byte) (int, http.Header, *gqlResponse) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, a.srv.URL+"/graphql", bytes.NewReader(body))
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		out := &gqlResponse{Status: resp.StatusCode, Raw: raw}
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%q: status %d, body is not JSON: %q", ctype, resp.StatusCode, raw)
-		}
-		return resp.StatusCode, resp.Header, out
+		r, h := a.do(http.MethodPost, "/graphql", body, "Content-Type", ctype)
+		return r.Status, h, r
 	}
 	query := gql(`{ sections { slug } }`)
 	post("application/json", query)

@@ -189,21 +189,8 @@ func TestGraphQLHTTPAuditContract(t *testing.T) {
 	})
 	t.Run("GET", func(t *testing.T) {
 		get := func(query, accept string) (int, http.Header, *gqlResponse) {
-			req, _ := http.NewRequest("GET", a.srv.URL+"/graphql?"+query, nil)
-			if accept != "" {
-				req.Header.Set("Accept", accept)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			raw, _ := io.ReadAll(resp.Body)
-			out := &gqlResponse{Status: resp.StatusCode, Raw: raw}
-			if err := json.Unmarshal(raw, out); err != nil {
-				t.Fatalf("status %d: body is not JSON: %q", resp.StatusCode, raw)
-			}
-			return resp.StatusCode, resp.Header, out
+			r, h := a.do(http.MethodGet, "/graphql?"+query, nil, "Accept", accept)
+			return r.Status, h, r
 		}
 		if st, _, r := get("query="+url.QueryEscape(`{ sections { slug } }`), ""); st != 200 || len(r.Errors) > 0 {
 			t.Errorf("query: status %d: %s", st, trim(r.Raw))
