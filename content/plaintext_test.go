@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/bylinehq/byline/internal/synth"
 )
 
 // plainTextByRegexp is PlainText's definition, as it was written first.
@@ -29,7 +31,7 @@ func samePlainText(a, b string) bool { return a == b }
 
 func TestPlainTextMatchesRegexp(t *testing.T) {
 	alphabet := []string{"<", ">", "p", "a", " ", "\n", "\t", "\u00a0", "\u2003", "\xff", "&amp;", "&nbsp;", "&", ";", "ө", "/", "\""}
-	for _, s := range append(plainTextSeeds, randomTexts(3, alphabet, 30, 20000)...) {
+	for _, s := range append(plainTextSeeds, synth.Texts(3, alphabet, 30, 20000)...) {
 		agrees(t, "PlainText", PlainText, plainTextByRegexp, samePlainText, s)
 	}
 }

@@ -1,8 +1,6 @@
 package content
 
 import (
-	"math/rand/v2"
-	"strings"
 	"testing"
 )
 
@@ -12,19 +10,4 @@ func agrees[T any](t *testing.T, name string, f, ref func(string) T, equal func(
 	if got, want := f(s), ref(s); !equal(got, want) {
 		t.Fatalf("%s(%q)\n got %#v\nwant %#v", name, s, got, want)
 	}
-}
-
-// randomTexts is n strings of up to maxParts pieces drawn from alphabet,
-// the same on every run (seed).
-func randomTexts(seed uint64, alphabet []string, maxParts, n int) []string {
-	rng := rand.New(rand.NewPCG(seed, seed+1))
-	out := make([]string, n)
-	for i := range out {
-		var b strings.Builder
-		for k := rng.IntN(maxParts); k > 0; k-- {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		out[i] = b.String()
-	}
-	return out
 }

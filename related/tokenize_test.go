@@ -1,11 +1,12 @@
 package related
 
 import (
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/bylinehq/byline/internal/synth"
 )
 
 // tokensByFieldsFunc is tokens' definition, written the obvious way.
@@ -60,27 +61,12 @@ func matchesFieldsFunc(t *testing.T, s string) {
 	}
 }
 
-// randomTexts is n strings of up to maxParts pieces drawn from alphabet,
-// the same on every run (seed).
-func randomTexts(seed uint64, alphabet []string, maxParts, n int) []string {
-	rng := rand.New(rand.NewPCG(seed, seed+1))
-	out := make([]string, n)
-	for i := range out {
-		var b strings.Builder
-		for k := rng.IntN(maxParts); k > 0; k-- {
-			b.WriteString(alphabet[rng.IntN(len(alphabet))])
-		}
-		out[i] = b.String()
-	}
-	return out
-}
-
 func TestTokensMatchFieldsFunc(t *testing.T) {
 	// Random strings over an alphabet of the cases that matter: ASCII
 	// letters and digits, punctuation, Cyrillic, letters whose case
 	// changes their length, marks, invalid bytes.
 	alphabet := []string{"a", "Z", "s", "7", " ", ".", "'", "-", "ө", "Ү", "İ", "ǅ", "\u0301", "\xff", "\xc3", "日", "ß", "Σ"}
-	for _, s := range append(tokenSeeds, randomTexts(1, alphabet, 40, 20000)...) {
+	for _, s := range append(tokenSeeds, synth.Texts(1, alphabet, 40, 20000)...) {
 		matchesFieldsFunc(t, s)
 	}
 }
