@@ -62,7 +62,17 @@ func TestCLI(t *testing.T) {
 		{"partners add needs a name for a new partner", []string{"partners", "add", "nameless"}, "", "", true},
 		{"partners add needs an id", []string{"partners", "add", "--name", "X"}, "", "", true},
 		{"partners list", []string{"partners", "list"}, "acme  Acme  en      https://acme.example,https://www.acme.example", "", false},
+		{"partners add an incentive file", []string{"partners", "add", "acme", "--incentive-url", "/widget/files/mongolia-mining-report.html", "--incentive-title", "Report", "--reply-to", "desk@acme.example"}, "partner acme updated", "", false},
+		{"partners list shows the incentive", []string{"partners", "list"}, "https://www.acme.example  /widget/files/mongolia-mining-report.html", "", false},
+		{"partners add a file the gateway lacks", []string{"partners", "add", "acme", "--incentive-url", "/widget/files/nope.pdf", "--incentive-title", "Nope"}, "", "has no file", false},
+		{"partners add an incentive page", []string{"partners", "add", "acme", "--incentive-url", "https://acme.example/gift"}, "partner acme updated", "", false},
+		{"partners add an incentive without a title", []string{"partners", "add", "untitled", "--name", "U", "--incentive-url", "https://u.example/gift"}, "", "incentive-title", false},
+		{"partners add a bad reply address", []string{"partners", "add", "acme", "--reply-to", "not an address"}, "", "reply-to", false},
 		{"subscribers export", []string{"subscribers", "export"}, "email,partner,status,consented_at,source_url,created_at\n", "", false},
+		{"subscribers export with the status time", []string{"subscribers", "export", "--status-time"}, "email,partner,status,consented_at,source_url,created_at,status_at\n", "", false},
+		{"subscribers forget", []string{"subscribers", "forget", "nobody@example.com"}, "erased 0 subscriptions", "", false},
+		{"subscribers forget needs an address", []string{"subscribers", "forget"}, "", "", true},
+		{"subscribers needs a subcommand", []string{"subscribers"}, "", "", true},
 		{"subscribers export one partner", []string{"subscribers", "export", "--partner", "acme"}, "email,partner,status", "", false},
 	}
 	for _, c := range cases {

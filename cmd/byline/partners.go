@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bylinehq/byline/content"
+	"github.com/bylinehq/byline/server"
 )
 
 func partnersCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -22,6 +23,8 @@ func partnersCmd(ctx context.Context, args []string, getenv func(string) string,
 		cfg                     Config
 		name, origins, locale   string
 		accent, background, txt string
+		incentiveURL, title     string
+		replyTo                 string
 	)
 	usage := "partners list [flags]"
 	if args[0] == "add" {
@@ -35,6 +38,10 @@ func partnersCmd(ctx context.Context, args []string, getenv func(string) string,
 		fs.StringVar(&accent, "accent", "", "theme accent colour, #rrggbb")
 		fs.StringVar(&background, "background", "", "theme background colour, #rrggbb")
 		fs.StringVar(&txt, "text", "", "theme text colour, #rrggbb")
+		fs.StringVar(&incentiveURL, "incentive-url", "", "what a reader gets for confirming, linked only after the confirmation: an http(s) URL, or "+
+			content.FilesPath+"NAME for a file the gateway serves (linked signed, for 7 days); \"\" removes it")
+		fs.StringVar(&title, "incentive-title", "", "the incentive link's text, e.g. \"Mining report 2025\" (required with --incentive-url)")
+		fs.StringVar(&replyTo, "reply-to", "", "the Reply-To of the partner's emails, e.g. editors@example.com; \"\" for none")
 	}
 	// The id comes first: "partners add acme --name …".
 	rest := args[1:]
@@ -62,9 +69,13 @@ func partnersCmd(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tLOCALE\tORIGINS")
+		fmt.Fprintln(tw, "ID\tNAME\tLOCALE\tORIGINS\tINCENTIVE")
 		for _, p := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.ID, p.Name, p.Locale, strings.Join(p.Origins, ","))
+			incentive := "-"
+			if p.IncentiveURL != "" {
+				incentive = p.IncentiveURL
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.Locale, strings.Join(p.Origins, ","), incentive)
 		}
 		return tw.Flush()
 	}
@@ -91,10 +102,16 @@ func partnersCmd(ctx context.Context, args []string, getenv func(string) string,
 	if set["locale"] {
 		p.Locale = locale
 	}
-	for flagName, v := range map[string]*string{"accent": &p.Theme.Accent, "background": &p.Theme.Background, "text": &p.Theme.Text} {
+	for flagName, v := range map[string]*string{"accent": &p.Theme.Accent, "background": &p.Theme.Background, "text": &p.Theme.Text,
+		"incentive-url": &p.IncentiveURL, "incentive-title": &p.IncentiveTitle, "reply-to": &p.ReplyTo} {
 		if set[flagName] {
 			*v = fs.Lookup(flagName).Value.String()
 		}
+	}
+	// A file of the gateway's must be one it has, or every reader who
+	// confirms gets a dead link.
+	if file, ok := strings.CutPrefix(strings.TrimSpace(p.IncentiveURL), content.FilesPath); ok && !server.ServesFile(file) {
+		return fmt.Errorf("partners add %s: --incentive-url: the gateway has no file %q (it has: %s)", id, file, strings.Join(server.Files(), ", "))
 	}
 	if err := a.svc.SavePartner(ctx, p); err != nil {
 		return fmt.Errorf("partners add %s: %w", id, err)
@@ -119,16 +136,29 @@ func splitList(s string) []string {
 }
 
 func subscribersCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "export" {
-		return usagef("subscribers: want a subcommand: byline subscribers export [--partner P]")
+	const want = "subscribers: want a subcommand: byline subscribers export [--partner P] [--status-time] | byline subscribers forget <email>"
+	if len(args) == 0 {
+		return usagef(want)
 	}
+	switch args[0] {
+	case "export":
+		return exportSubscribers(ctx, args[1:], getenv, stdout, stderr)
+	case "forget":
+		return forgetSubscriber(ctx, args[1:], getenv, stdout, stderr)
+	}
+	return usagef(want)
+}
+
+func exportSubscribers(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var (
-		cfg     Config
-		partner string
+		cfg        Config
+		partner    string
+		statusTime bool
 	)
-	fs := flagSet("subscribers export", "subscribers export [--partner P] [flags]", &cfg, getenv, stderr)
+	fs := flagSet("subscribers export", "subscribers export [--partner P] [--status-time] [flags]", &cfg, getenv, stderr)
 	fs.StringVar(&partner, "partner", "", "only this partner's subscribers")
-	if err := parse(fs, args[1:], &cfg); err != nil {
+	fs.BoolVar(&statusTime, "status-time", false, "add a status_at column: when the status began (sign-up, confirmation or unsubscription)")
+	if err := parse(fs, args, &cfg); err != nil {
 		return err
 	}
 	svc, db, err := openService(ctx, &cfg)
@@ -141,12 +171,57 @@ func subscribersCmd(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	w := csv.NewWriter(stdout)
-	_ = w.Write([]string{"email", "partner", "status", "consented_at", "source_url", "created_at"})
+	// The header is the public contract's: the status time is a column
+	// only when asked for, so that a consumer reading the six columns by
+	// position keeps working.
+	header := []string{"email", "partner", "status", "consented_at", "source_url", "created_at"}
+	if statusTime {
+		header = append(header, "status_at")
+	}
+	_ = w.Write(header)
 	for _, s := range subs {
-		_ = w.Write([]string{csvCell(s.Email), csvCell(s.Partner), s.Status, s.ConsentedAt.Format(time.RFC3339), csvCell(s.SourceURL), s.CreatedAt.Format(time.RFC3339)})
+		row := []string{csvCell(s.Email), csvCell(s.Partner), content.ExportStatus(s.Status), s.ConsentedAt.Format(time.RFC3339),
+			csvCell(s.SourceURL), s.CreatedAt.Format(time.RFC3339)}
+		if statusTime {
+			row = append(row, s.StatusAt().Format(time.RFC3339))
+		}
+		_ = w.Write(row)
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// forgetSubscriber erases a person (GDPR Art. 17): every subscription of
+// the address goes, and only a keyed hash of it stays, so that the form
+// cannot sign them up again.
+func forgetSubscriber(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs := flagSet("subscribers forget", "subscribers forget <email> [flags]", &cfg, getenv, stderr)
+	rest := args
+	email := ""
+	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		email, rest = rest[0], rest[1:]
+	}
+	if err := parse(fs, rest, &cfg); err != nil {
+		return err
+	}
+	if email == "" && fs.NArg() > 0 {
+		email = fs.Arg(0)
+	}
+	if email == "" {
+		return usagef("subscribers forget: the address is required (usage: byline subscribers forget <email>)")
+	}
+	svc, db, err := openService(ctx, &cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := svc.Forget(ctx, email)
+	if err != nil {
+		return fmt.Errorf("subscribers forget: %w", err)
+	}
+	fmt.Fprintf(stdout, "erased %d subscriptions and their emails; only a keyed hash of the address is kept, so sign-ups in its name are ignored\n", n)
+	return nil
 }
 
 // csvCell keeps a reader-supplied value from running as a formula when the

@@ -89,7 +89,7 @@ func TestSubscribeBadInput(t *testing.T) {
 			t.Errorf("export holds %q:\n%s", bad, out)
 		}
 	}
-	if !strings.Contains(out, "first@example.com,news,PENDING_CONFIRMATION") {
+	if !strings.Contains(out, "first@example.com,news,pending") {
 		t.Errorf("export:\n%s", out)
 	}
 }

@@ -221,7 +221,7 @@ func TestWidgetInBrowser(t *testing.T) {
 		if live := eval[string](t, ctx, shadow+`.querySelector("[role=status]").getAttribute("aria-live")`); live != "polite" {
 			t.Fatalf("aria-live %q", live)
 		}
-		if out := w.exported(t); !strings.Contains(out, "reader@partner.example,news,PENDING_CONFIRMATION,") || !strings.Contains(out, page) {
+		if out := w.exported(t); !strings.Contains(out, "reader@partner.example,news,pending,") || !strings.Contains(out, page) {
 			t.Fatalf("export:\n%s", out)
 		}
 	})
@@ -339,7 +339,7 @@ func TestWidgetFastSubmit(t *testing.T) {
 			}
 			out := w.exported(t)
 			for _, addr := range c.emails {
-				if !strings.Contains(out, addr+",news,PENDING_CONFIRMATION,") {
+				if !strings.Contains(out, addr+",news,pending,") {
 					t.Errorf("%s did not subscribe; export:\n%s", addr, out)
 				}
 			}
