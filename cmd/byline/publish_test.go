@@ -7,22 +7,42 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bylinehq/byline/cdn"
+	"github.com/bylinehq/byline/internal/testenv"
 )
 
 // TestScheduledStoryGoesLiveOnTime schedules a story a few seconds ahead
-// with every answer it will change already cached: before its time no
-// answer shows it and none is fresh past its time; within a second of its
-// time the article, the newest-first list, its section's and tag's lists,
-// the seed's related stories and its breadcrumbs all show it.
+// with every answer it will change already cached, in the gateway and in a
+// real Varnish in front of it: before its time no answer shows it and none
+// is fresh past its time; within a second of its time the article, the
+// newest-first list, its section's and tag's lists, the seed's related
+// stories and its breadcrumbs all show it, from the gateway and the CDN.
 func TestScheduledStoryGoesLiveOnTime(t *testing.T) {
 	a := newApp(t)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	go publishOnTime(ctx, a.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go publishOnTime(ctx, a.svc, quiet)
+	origins := []string{a.srv.URL}
+	if _, err := exec.LookPath("varnishd"); err == nil || testenv.Required("varnish") {
+		v := testenv.StartVarnish(t, strings.TrimPrefix(a.srv.URL, "http://"))
+		target, err := cdn.ParseTarget("http://" + v.Addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		purger := cdn.New(a.db, target, quiet, 50*time.Millisecond)
+		if err := purger.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		go purger.Run(ctx)
+		origins = append(origins, "http://"+v.Addr)
+	}
 	key, err := a.svc.CreateKey(ctx, "scheduler")
 	if err != nil {
 		t.Fatal(err)
@@ -47,27 +67,50 @@ func TestScheduledStoryGoesLiveOnTime(t *testing.T) {
 		{"related to the seed", `{ relatedStories(slug: "` + seedSlug + `", first: 20) { slug } }`},
 		{"breadcrumbs", `{ breadcrumbs(path: "/news/` + slug + `") { url } }`},
 	}
+	// shows reports whether the view shows the story from every origin
+	// (the gateway, the CDN), checking on the way that no answer before
+	// the story's time is fresh past it.
 	shows := func(name, q string) bool {
 		t.Helper()
-		resp, err := http.Get(a.srv.URL + "/graphql?" + url.Values{"query": {q}}.Encode())
-		if err != nil {
-			t.Fatal(err)
+		all := true
+		for _, origin := range origins {
+			resp, err := http.Get(origin + "/graphql?" + url.Values{"query": {q}}.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !json.Valid(raw) {
+				t.Fatalf("%s from %s: %d %s", name, origin, resp.StatusCode, raw)
+			}
+			if left := at.Sub(a.svc.Now()); left > 0 {
+				if age := maxAge(resp.Header.Get("Cache-Control")); time.Duration(age)*time.Second > left {
+					t.Errorf("%s from %s: %q is fresh past the story's time (%v away)", name, origin, resp.Header.Get("Cache-Control"), left.Round(time.Millisecond))
+				}
+			}
+			all = all && strings.Contains(string(raw), slug)
 		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 200 || !json.Valid(raw) {
-			t.Fatalf("%s: %d %s", name, resp.StatusCode, raw)
-		}
-		if left := at.Sub(a.svc.Now()); left > 0 {
-			if age := maxAge(resp.Header.Get("Cache-Control")); time.Duration(age)*time.Second > left {
-				t.Errorf("%s: %q is fresh past the story's time (%v away)", name, resp.Header.Get("Cache-Control"), left.Round(time.Millisecond))
+		return all
+	}
+	// showsAnywhere is the opposite test: no origin shows it.
+	showsAnywhere := func(name, q string) bool {
+		t.Helper()
+		for _, origin := range origins {
+			resp, err := http.Get(origin + "/graphql?" + url.Values{"query": {q}}.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(raw), slug) {
+				return true
 			}
 		}
-		return strings.Contains(string(raw), slug)
+		return false
 	}
 	for _, v := range views {
 		for range 2 { // the second read is a cache hit
-			if shows(v.name, v.query) {
+			if shows(v.name, v.query) || showsAnywhere(v.name, v.query) {
 				t.Fatalf("%s shows the story before its time", v.name)
 			}
 		}
@@ -90,7 +133,7 @@ func TestScheduledStoryGoesLiveOnTime(t *testing.T) {
 	}
 	deadline = time.Now().Add(time.Second)
 	for _, v := range views {
-		for shows(v.name, v.query) {
+		for showsAnywhere(v.name, v.query) {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s still shows the story a second after it was unpublished", v.name)
 			}
