@@ -57,6 +57,13 @@ func newWidgetWorld(t *testing.T) *widgetWorld {
 // production).
 func newWidgetWorldFill(t *testing.T, minFill time.Duration) *widgetWorld {
 	t.Helper()
+	return newWidgetWorldAt(t, minFill, nil)
+}
+
+// newWidgetWorldAt is a widget world whose domain runs on the clock now
+// (the wall clock when nil).
+func newWidgetWorldAt(t *testing.T, minFill time.Duration, now func() time.Time) *widgetWorld {
+	t.Helper()
 	if _, _, ok := assets.Built(); !ok {
 		if testenv.Required("chromium") {
 			t.Fatal("the widget is not built: run make widget (make test does)")
@@ -68,7 +75,7 @@ func newWidgetWorldFill(t *testing.T, minFill time.Duration) *widgetWorld {
 	w.gw = gw
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := openApp(ctx, &Config{DB: w.db, PublicURL: gw, MinFill: minFill}, log)
+	a, err := openApp(ctx, &Config{DB: w.db, PublicURL: gw, MinFill: minFill, Now: now}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
