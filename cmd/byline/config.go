@@ -31,11 +31,12 @@ type Config struct {
 	Proxies     string
 	// TrustedProxies is Proxies parsed: the peers whose X-Forwarded-For
 	// names the client.
-	TrustedProxies []netip.Prefix
-	MinFill        time.Duration // how fast a sign-up may come (tests shorten it)
-	Rank           content.RankConfig
-	SMTP           string
-	Purge          string // --purge as given
+	TrustedProxies  []netip.Prefix
+	MinFill         time.Duration // how fast a sign-up may come (tests shorten it)
+	Rank            content.RankConfig
+	SMTP            string
+	Purge           string        // --purge as given
+	OutboxRetention time.Duration // sent and failed emails are deleted after this
 	// PurgeTarget is --purge parsed: the CDN writes purge; nil without it.
 	PurgeTarget cdn.Target
 	PublicURL   string
@@ -103,6 +104,15 @@ func serveFlags(fs *flag.FlagSet, cfg *Config, getenv func(string) string) {
 	fs.Float64Var(&cfg.Rank.TextWeight, "related-text-weight", cfg.Rank.TextWeight, "related stories: weight of shared words")
 	fs.Float64Var(&cfg.Rank.TagWeight, "related-tag-weight", cfg.Rank.TagWeight, "related stories: weight of shared tags")
 	fs.Float64Var(&cfg.Rank.SectionWeight, "related-section-weight", cfg.Rank.SectionWeight, "related stories: weight of the same section")
+	cfg.OutboxRetention = content.DefaultOutboxRetention
+	if v := getenv("BYLINE_OUTBOX_RETENTION"); v != "" {
+		if d, err := time.ParseDuration(v); err != nil || d <= 0 {
+			cfg.envErr = fmt.Errorf("BYLINE_OUTBOX_RETENTION %q: want a duration such as 720h", v)
+		} else {
+			cfg.OutboxRetention = d
+		}
+	}
+	fs.DurationVar(&cfg.OutboxRetention, "outbox-retention", cfg.OutboxRetention, "how long sent and failed emails stay in the outbox, e.g. 720h (30 days) [BYLINE_OUTBOX_RETENTION]")
 	fs.DurationVar(&cfg.Drain, "drain", 20*time.Second, "how long shutdown waits for in-flight requests")
 	cfg.GCFloor = byteSize(gcfloor.Default(gcfloor.MemoryLimit()))
 	if v := getenv("BYLINE_GC_FLOOR"); v != "" {

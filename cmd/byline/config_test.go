@@ -3,7 +3,9 @@ package main
 import (
 	"io"
 	"testing"
+	"time"
 
+	"github.com/bylinehq/byline/content"
 	"github.com/bylinehq/byline/internal/gcfloor"
 )
 
@@ -59,16 +61,7 @@ func TestGCFloorFlagAndEnv(t *testing.T) {
 		{name: "malformed flag", args: []string{"--gc-floor", "big"}, wantErr: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			getenv := func(k string) string {
-				if k == "BYLINE_GC_FLOOR" {
-					return c.env
-				}
-				return ""
-			}
-			var cfg Config
-			fs := flagSet("serve", "serve", &cfg, getenv, io.Discard)
-			serveFlags(fs, &cfg, getenv)
-			err := parse(fs, c.args, &cfg)
+			cfg, err := parseServe("BYLINE_GC_FLOOR", c.env, c.args)
 			if c.wantErr {
 				if err == nil {
 					t.Fatalf("parse accepted it: floor %d", cfg.GCFloor)
@@ -80,4 +73,48 @@ func TestGCFloorFlagAndEnv(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestOutboxRetentionFlagAndEnv(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		env     string
+		args    []string
+		want    time.Duration
+		wantErr bool
+	}{
+		{name: "default", want: content.DefaultOutboxRetention},
+		{name: "environment", env: "48h", want: 48 * time.Hour},
+		{name: "flag wins over environment", env: "48h", args: []string{"--outbox-retention", "2h"}, want: 2 * time.Hour},
+		{name: "malformed environment", env: "a month", wantErr: true},
+		{name: "no retention at all", env: "0s", wantErr: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := parseServe("BYLINE_OUTBOX_RETENTION", c.env, c.args)
+			if c.wantErr {
+				if err == nil {
+					t.Fatalf("parse accepted it: %v", cfg.OutboxRetention)
+				}
+				return
+			}
+			if err != nil || cfg.OutboxRetention != c.want {
+				t.Fatalf("retention %v, %v; want %v", cfg.OutboxRetention, err, c.want)
+			}
+		})
+	}
+}
+
+// parseServe parses serve's flags with one environment variable set.
+func parseServe(key, value string, args []string) (Config, error) {
+	getenv := func(k string) string {
+		if k == key {
+			return value
+		}
+		return ""
+	}
+	var cfg Config
+	fs := flagSet("serve", "serve", &cfg, getenv, io.Discard)
+	serveFlags(fs, &cfg, getenv)
+	err := parse(fs, args, &cfg)
+	return cfg, err
 }

@@ -41,7 +41,8 @@ commands:
   keys revoke <id>   revoke an editor key at once
   partners add <id> [flags]   add a widget partner (--name, --origins O,O…), or update one: omitted flags keep their values
   partners list      list the partners
-  subscribers export [--partner P]   CSV of subscribers on stdout
+  subscribers export [--partner P] [--status-time]   CSV of subscribers on stdout
+  subscribers forget <email>   erase a reader, keeping only a keyed hash for suppression
   version            print the version
 
 Run "byline <command> --help" for a command's flags.
@@ -222,6 +223,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopCache()
 	go a.cache.Run(cctx)
 	go deliver(cctx, a.svc, sender, log)
+	go pruneOutbox(cctx, a.svc, cfg.OutboxRetention, log)
 	go publishOnTime(cctx, a.svc, log)
 	if cfg.PurgeTarget != nil {
 		go cdn.New(a.db, cfg.PurgeTarget, log, purgePoll).Run(cctx)
@@ -297,6 +299,17 @@ func publishOnTime(ctx context.Context, svc *content.Service, log *slog.Logger) 
 			log.Warn("publish on time", "err", err)
 		} else if n > 0 {
 			log.Info("scheduled stories published", "stories", n)
+		}
+	})
+}
+
+// pruneOutbox deletes mail past its retention, hourly.
+func pruneOutbox(ctx context.Context, svc *content.Service, retention time.Duration, log *slog.Logger) {
+	tick.Every(ctx, time.Hour, func(ctx context.Context) {
+		if n, err := svc.PruneOutbox(ctx, retention); err != nil {
+			log.Warn("outbox prune", "err", err)
+		} else if n > 0 {
+			log.Info("outbox pruned", "deleted", n, "retention", retention.String())
 		}
 	})
 }
