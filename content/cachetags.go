@@ -35,6 +35,10 @@ type Invalidation struct {
 	ID   int64
 	Tags []string
 	At   time.Time
+	// Kind says what the write did to the stories Slugs names
+	// (change.go); a write that names no story (an import) has neither.
+	Kind  ChangeKind
+	Slugs []string
 }
 
 // Invalidator learns of committed writes (the response cache). Invalidate

@@ -14,8 +14,9 @@ type PublishStore interface {
 	// there is none.
 	NextPublication(ctx context.Context, now time.Time) (time.Time, bool, error)
 	// AnnounceDue logs, once across gateways, the invalidation build makes
-	// of the stories whose time came since the last announcement.
-	AnnounceDue(ctx context.Context, now time.Time, build func(due []*ArticleRecord) *Invalidation) (*Invalidation, error)
+	// of the stories whose time came since the last announcement. last is
+	// the kind of each due story's latest change the log still keeps.
+	AnnounceDue(ctx context.Context, now time.Time, build func(due []*ArticleRecord, last map[string]ChangeKind) *Invalidation) (*Invalidation, error)
 }
 
 // scheduleFor is how long the next publication time is trusted between
@@ -88,13 +89,15 @@ func (s *Service) PublishDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var n int
-	inv, err := ps.AnnounceDue(ctx, s.cfg.Now(), func(due []*ArticleRecord) *Invalidation {
+	inv, err := ps.AnnounceDue(ctx, s.cfg.Now(), func(due []*ArticleRecord, last map[string]ChangeKind) *Invalidation {
 		n = len(due)
 		var tags []string
 		for _, r := range due {
 			tags = append(tags, writeTags(nil, r)...)
 		}
-		return &Invalidation{Tags: dedupe(tags)}
+		inv := &Invalidation{Tags: dedupe(tags)}
+		inv.Kind, inv.Slugs = wentLive(due, last)
+		return inv
 	})
 	s.sched.forget()
 	if err != nil {

@@ -369,6 +369,7 @@ func (s *Service) Upsert(ctx context.Context, in ArticleInput) (*Article, error)
 			return rec, err
 		}
 		inv.Tags = writeTags(base, &rec)
+		inv.Kind, inv.Slugs = articleChange(base, &rec, s.cfg.Now()), []string{rec.Slug}
 		return rec, nil
 	})
 	if buildErr != nil {
@@ -400,7 +401,7 @@ func (s *Service) Delete(ctx context.Context, slug string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	inv := &Invalidation{Tags: writeTags(before, nil)}
+	inv := &Invalidation{Tags: writeTags(before, nil), Kind: articleChange(before, nil, s.cfg.Now()), Slugs: []string{slug}}
 	ok, err := s.store.DeleteArticle(ctx, slug, inv)
 	if err != nil {
 		return false, fmt.Errorf("content: delete %q: %w", slug, err)

@@ -36,8 +36,10 @@ func (s *DB) NextPublication(ctx context.Context, now time.Time) (time.Time, boo
 // and moves the announcement up to now. Writes are serialised, so however
 // many gateways call it, each story's publication is logged once. The
 // first call ever announces nothing: what was published before it is
-// already public in every answer.
-func (s *DB) AnnounceDue(ctx context.Context, now time.Time, build func(due []*content.ArticleRecord) *content.Invalidation) (*content.Invalidation, error) {
+// already public in every answer. build learns, of each due story, the
+// kind of its latest logged change, so that a story its own write already
+// made public is not announced as news a second time.
+func (s *DB) AnnounceDue(ctx context.Context, now time.Time, build func(due []*content.ArticleRecord, last map[string]content.ChangeKind) *content.Invalidation) (*content.Invalidation, error) {
 	tx, err := s.beginWrite(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: announce: begin: %w", err)
@@ -74,18 +76,25 @@ func (s *DB) AnnounceDue(ctx context.Context, now time.Time, build func(due []*c
 		return nil, fmt.Errorf("store: announce: %w", err)
 	}
 	var due []*content.ArticleRecord
+	last := map[string]content.ChangeKind{}
 	for _, slug := range slugs {
 		r, err := s.record(ctx, tx, slug)
 		if err != nil {
 			return nil, fmt.Errorf("store: announce %q: %w", slug, err)
 		}
-		if r != nil {
-			due = append(due, r)
+		if r == nil {
+			continue
+		}
+		due = append(due, r)
+		if k, ok, err := s.lastChange(ctx, tx, slug); err != nil {
+			return nil, fmt.Errorf("store: announce %q: %w", slug, err)
+		} else if ok {
+			last[slug] = k
 		}
 	}
 	var inv *content.Invalidation
 	if len(due) > 0 {
-		inv = build(due)
+		inv = build(due, last)
 		if err := s.logInvalidation(ctx, tx, inv); err != nil {
 			return nil, fmt.Errorf("store: announce: %w", err)
 		}
@@ -97,4 +106,21 @@ func (s *DB) AnnounceDue(ctx context.Context, now time.Time, build func(due []*c
 		return nil, fmt.Errorf("store: announce: commit: %w", err)
 	}
 	return inv, nil
+}
+
+// lastChange is the kind of the latest logged change that names slug; ok
+// is false when the log keeps none. Slugs are joined by newlines and hold
+// no LIKE wildcards (content.ValidSlug), so the four patterns are exact.
+func (s *DB) lastChange(ctx context.Context, on querier, slug string) (content.ChangeKind, bool, error) {
+	var kind string
+	err := s.queryRowOn(ctx, on, `SELECT kind FROM invalidations
+		WHERE slugs = ? OR slugs LIKE ? OR slugs LIKE ? OR slugs LIKE ? ORDER BY id DESC LIMIT 1`,
+		slug, slug+"\n%", "%\n"+slug, "%\n"+slug+"\n%").Scan(&kind)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("last change: %w", err)
+	}
+	return content.ChangeKind(kind), true, nil
 }

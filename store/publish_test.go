@@ -15,7 +15,7 @@ import (
 func TestAnnounceDueOnce(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *store.DB, svc *content.Service) {
 		ctx := context.Background()
-		build := func(due []*content.ArticleRecord) *content.Invalidation {
+		build := func(due []*content.ArticleRecord, _ map[string]content.ChangeKind) *content.Invalidation {
 			inv := &content.Invalidation{}
 			for _, r := range due {
 				inv.Tags = append(inv.Tags, content.ArticleTag(r.Slug))

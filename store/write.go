@@ -92,8 +92,8 @@ func (s *DB) logInvalidation(ctx context.Context, tx *sql.Tx, inv *content.Inval
 	}
 	at := time.Now().UTC().Truncate(time.Millisecond)
 	s.queries.Add(1)
-	err := tx.QueryRowContext(ctx, s.d.rebind("INSERT INTO invalidations (tags, at_ms) VALUES (?, ?) RETURNING id"),
-		strings.Join(inv.Tags, "\n"), at.UnixMilli()).Scan(&inv.ID)
+	err := tx.QueryRowContext(ctx, s.d.rebind("INSERT INTO invalidations (tags, at_ms, kind, slugs) VALUES (?, ?, ?, ?) RETURNING id"),
+		strings.Join(inv.Tags, "\n"), at.UnixMilli(), string(inv.Kind), strings.Join(inv.Slugs, "\n")).Scan(&inv.ID)
 	if err != nil {
 		return fmt.Errorf("log invalidation: %w", err)
 	}
@@ -105,7 +105,7 @@ func (s *DB) logInvalidation(ctx context.Context, tx *sql.Tx, inv *content.Inval
 
 // Invalidations returns logged invalidations after id, oldest first.
 func (s *DB) Invalidations(ctx context.Context, after int64, limit int) ([]content.Invalidation, error) {
-	rows, err := s.query(ctx, "SELECT id, tags, at_ms FROM invalidations WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+	rows, err := s.query(ctx, "SELECT id, tags, at_ms, kind, slugs FROM invalidations WHERE id > ? ORDER BY id LIMIT ?", after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: invalidations: %w", err)
 	}
@@ -113,14 +113,18 @@ func (s *DB) Invalidations(ctx context.Context, after int64, limit int) ([]conte
 	var out []content.Invalidation
 	for rows.Next() {
 		var (
-			inv  content.Invalidation
-			tags string
-			ms   int64
+			inv               content.Invalidation
+			tags, kind, slugs string
+			ms                int64
 		)
-		if err := rows.Scan(&inv.ID, &tags, &ms); err != nil {
+		if err := rows.Scan(&inv.ID, &tags, &ms, &kind, &slugs); err != nil {
 			return nil, fmt.Errorf("store: invalidations: %w", err)
 		}
 		inv.Tags = strings.Split(tags, "\n")
+		inv.Kind = content.ChangeKind(kind)
+		if slugs != "" {
+			inv.Slugs = strings.Split(slugs, "\n")
+		}
 		inv.At = time.UnixMilli(ms).UTC()
 		out = append(out, inv)
 	}
