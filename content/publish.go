@@ -31,6 +31,11 @@ type schedule struct {
 	read   time.Time // when next was read; zero: not known
 	next   time.Time
 	exists bool
+	// begun: this service has announced once. Until then it announces on
+	// its first look even when nothing is due, so that a store that never
+	// announced starts counting from that look, not from the first story
+	// due (which the first announcement, announcing nothing, would lose).
+	begun bool
 }
 
 func (s *schedule) forget() {
@@ -78,15 +83,23 @@ func (s *Service) ScheduleChanged() { s.sched.forget() }
 // invalidates as their write would (the story, its section, tags, authors
 // and every list, which also drops related lists), once across gateways,
 // and brings the related index up to date. It asks the store only when the
-// remembered next publication is due, so calling it often is cheap.
+// remembered next publication is due (and once on its first call, which
+// starts the schedule of a store that never announced), so calling it
+// often is cheap.
 func (s *Service) PublishDue(ctx context.Context) (int, error) {
 	ps, ok := s.store.(PublishStore)
 	if !ok {
 		return 0, nil
 	}
 	next, exists, err := s.NextChange(ctx)
-	if err != nil || !exists || next.After(s.cfg.Now()) {
+	if err != nil {
 		return 0, err
+	}
+	s.sched.mu.Lock()
+	begun := s.sched.begun
+	s.sched.mu.Unlock()
+	if begun && (!exists || next.After(s.cfg.Now())) {
+		return 0, nil
 	}
 	var n int
 	inv, err := ps.AnnounceDue(ctx, s.cfg.Now(), func(due []*ArticleRecord, last map[string]ChangeKind) *Invalidation {
@@ -103,6 +116,9 @@ func (s *Service) PublishDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("content: publish due: %w", err)
 	}
+	s.sched.mu.Lock()
+	s.sched.begun = true
+	s.sched.mu.Unlock()
 	if inv != nil {
 		s.invalidated(ctx, inv)
 	}

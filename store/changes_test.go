@@ -111,3 +111,29 @@ func TestPublishDueAnnouncesWhatGoesLive(t *testing.T) {
 		}
 	})
 }
+
+// TestTheFirstScheduledStoryIsAnnounced: on a database that never
+// announced a publication, the first story scheduled after a gateway
+// started looking is announced when its time comes; the first
+// announcement used to start the schedule and announce nothing.
+func TestTheFirstScheduledStoryIsAnnounced(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, db *store.DB, _ *content.Service) {
+		ctx := context.Background()
+		clk := &movable{now}
+		svc := content.NewService(db, content.Config{Now: clk.now})
+		if _, err := svc.PublishDue(ctx); err != nil { // a gateway starts
+			t.Fatal(err)
+		}
+		start, _ := db.LastInvalidation(ctx)
+		at := now.Add(10 * time.Second)
+		mustUpsert(t, svc, content.ArticleInput{Slug: "first", Title: ptr("First"), Section: ptr("news"), PublishedAt: &at})
+		clk.t = at.Add(time.Second)
+		if _, err := svc.PublishDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got := lastChanges(t, db, start)
+		if len(got) != 2 || got[1].Kind != content.ArticlePublished || !slices.Equal(got[1].Slugs, []string{"first"}) {
+			t.Fatalf("logged %+v, want the save, then the story published when its time came", got)
+		}
+	})
+}
