@@ -102,6 +102,10 @@ type ArticlesQuery struct {
 	First                int
 	After                string
 	Section, Tag, Search string
+	// Statuses other than Published (default: Published only) need the
+	// editor key in Editor.
+	Statuses []PublicationStatus
+	Editor   string
 }
 
 // ArticlePage is one page of a listing.
@@ -121,7 +125,7 @@ func (p *ArticlePage) EndCursor() string {
 
 // CursorOf is an article's position in the listing.
 func CursorOf(a *Article) Cursor {
-	var t time.Time
+	t := a.UpdatedAt // a draft's place among drafts: when it was last edited
 	if a.PublishedAt != nil {
 		t = *a.PublishedAt
 	}
@@ -136,8 +140,13 @@ func (s *Service) Articles(ctx context.Context, q ArticlesQuery) (*ArticlePage, 
 	if utf8.RuneCountInString(q.Search) > MaxSearchLength {
 		return nil, Invalid("search", "must be at most %d characters", MaxSearchLength)
 	}
+	if !public(q.Statuses) {
+		if _, err := s.Authenticate(ctx, q.Editor); err != nil {
+			return nil, err
+		}
+	}
 	lq := ListQuery{
-		ListFilter: ListFilter{Section: q.Section, Tag: q.Tag, Search: strings.TrimSpace(q.Search), Now: s.cfg.Now()},
+		ListFilter: ListFilter{Section: q.Section, Tag: q.Tag, Search: strings.TrimSpace(q.Search), Now: s.cfg.Now(), Statuses: q.Statuses},
 		Limit:      q.First + 1, // one more tells whether there is a next page
 	}
 	if q.After != "" {

@@ -131,6 +131,9 @@ type ListFilter struct {
 	Tag     string
 	Search  string
 	Now     time.Time // articles published after Now are not yet public
+	// Statuses widens the listing to drafts and scheduled stories (an
+	// editor's); empty is Published only.
+	Statuses []PublicationStatus
 }
 
 // ListQuery is one page of a listing.

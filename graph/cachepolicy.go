@@ -88,6 +88,16 @@ func (p *policy) add(h hint) {
 	p.seen = true
 }
 
+// keepPrivate marks the request's answer as the caller's alone and not to
+// be stored anywhere: an editor's preview of unpublished work.
+func keepPrivate(ctx context.Context) {
+	if p, _ := ctx.Value(policyKey{}).(*policy); p != nil {
+		p.mu.Lock()
+		p.private, p.noStore = true, true
+		p.mu.Unlock()
+	}
+}
+
 // forbid marks the response as not to be stored (errors, writes, non-200).
 func (p *policy) forbid() {
 	p.mu.Lock()
@@ -110,6 +120,8 @@ func (p *policy) header() string {
 		swr = min(swr, max(left-maxAge, 0))
 	}
 	switch {
+	case p.private && p.noStore:
+		return "private, no-store"
 	case p.noStore || !p.seen || maxAge <= 0:
 		return "no-store"
 	case p.private:

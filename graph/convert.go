@@ -25,3 +25,26 @@ func values(list []*content.Article) []content.Article {
 	}
 	return out
 }
+
+// statuses converts the API's statuses to the domain's; nil when none
+// were asked for (public stories only).
+func statuses(in []ArticleStatus) []content.PublicationStatus {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]content.PublicationStatus, len(in))
+	for i, st := range in {
+		out[i] = content.PublicationStatus(st)
+	}
+	return out
+}
+
+// onlyPublished reports whether a listing asks only for public stories.
+func onlyPublished(in []ArticleStatus) bool {
+	for _, st := range in {
+		if st != ArticleStatusPublished {
+			return false
+		}
+	}
+	return true
+}

@@ -51,6 +51,7 @@ type ComplexityRoot struct {
 		Section            func(childComplexity int) int
 		Seo                func(childComplexity int) int
 		Slug               func(childComplexity int) int
+		Status             func(childComplexity int) int
 		Summary            func(childComplexity int) int
 		Tags               func(childComplexity int) int
 		Title              func(childComplexity int) int
@@ -100,8 +101,8 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Article          func(childComplexity int, slug string) int
-		Articles         func(childComplexity int, first *int, after *string, section *string, tag *string, search *string) int
+		Article          func(childComplexity int, slug string, preview *bool) int
+		Articles         func(childComplexity int, first *int, after *string, section *string, tag *string, search *string, status []ArticleStatus) int
 		Breadcrumbs      func(childComplexity int, path string, maxLabelLength *int) int
 		RelatedExplained func(childComplexity int, slug string, first *int) int
 		RelatedStories   func(childComplexity int, slug string, first *int) int
@@ -177,6 +178,8 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type ArticleResolver interface {
+	Status(ctx context.Context, obj *content.Article) (ArticleStatus, error)
+
 	Tags(ctx context.Context, obj *content.Article) ([]content.Tag, error)
 	Authors(ctx context.Context, obj *content.Article) ([]content.Author, error)
 
@@ -196,8 +199,8 @@ type MutationResolver interface {
 	Unsubscribe(ctx context.Context, token string) (bool, error)
 }
 type QueryResolver interface {
-	Article(ctx context.Context, slug string) (*content.Article, error)
-	Articles(ctx context.Context, first *int, after *string, section *string, tag *string, search *string) (*content.ArticlePage, error)
+	Article(ctx context.Context, slug string, preview *bool) (*content.Article, error)
+	Articles(ctx context.Context, first *int, after *string, section *string, tag *string, search *string, status []ArticleStatus) (*content.ArticlePage, error)
 	Breadcrumbs(ctx context.Context, path string, maxLabelLength *int) ([]content.Breadcrumb, error)
 	RelatedStories(ctx context.Context, slug string, first *int) ([]content.Article, error)
 	Sections(ctx context.Context) ([]content.Section, error)
@@ -299,6 +302,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Article.Slug(childComplexity), true
+	case "Article.status":
+		if e.ComplexityRoot.Article.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Article.Status(childComplexity), true
 	case "Article.summary":
 		if e.ComplexityRoot.Article.Summary == nil {
 			break
@@ -487,7 +496,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Article(childComplexity, args["slug"].(string)), true
+		return e.ComplexityRoot.Query.Article(childComplexity, args["slug"].(string), args["preview"].(*bool)), true
 	case "Query.articles":
 		if e.ComplexityRoot.Query.Articles == nil {
 			break
@@ -498,7 +507,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Articles(childComplexity, args["first"].(*int), args["after"].(*string), args["section"].(*string), args["tag"].(*string), args["search"].(*string)), true
+		return e.ComplexityRoot.Query.Articles(childComplexity, args["first"].(*int), args["after"].(*string), args["section"].(*string), args["tag"].(*string), args["search"].(*string), args["status"].([]ArticleStatus)), true
 	case "Query.breadcrumbs":
 		if e.ComplexityRoot.Query.Breadcrumbs == nil {
 			break
@@ -894,10 +903,13 @@ enum CacheControlScope {
 }
 
 type Query {
-  "The public article with this slug, or null (and no error) when there is none."
-  article(slug: String!): Article @cacheControl(maxAge: 300, staleWhileRevalidate: 60)
+  """
+  The public article with this slug, or null (and no error) when there is none. With preview: true and an
+  editor key, drafts and scheduled stories too; such answers are private and never cached.
+  """
+  article(slug: String!, preview: Boolean = false): Article @cacheControl(maxAge: 300, staleWhileRevalidate: 60)
   "Public articles, newest first. first is 1..100; after is an endCursor from an earlier page."
-  articles(first: Int = 10, after: String, section: String, tag: String, search: String): ArticleConnection! @cacheControl(maxAge: 60, staleWhileRevalidate: 30)
+  articles(first: Int = 10, after: String, section: String, tag: String, search: String, "Statuses other than PUBLISHED need an editor key; such answers are private and never cached." status: [ArticleStatus!]): ArticleConnection! @cacheControl(maxAge: 60, staleWhileRevalidate: 30)
   "The trail for a site path: /, /<section>, /<section>/<slug> or /tag/<slug>. Unknown paths give []."
   breadcrumbs(path: String!, maxLabelLength: Int): [Breadcrumb!]! @cacheControl(maxAge: 300, staleWhileRevalidate: 60)
   "Stories a reader of this article should see next. first is 1..20; an unknown slug gives []."
@@ -990,8 +1002,16 @@ type SubscribePayload {
   message: String!
 }
 
+"Where a story stands: a draft has no publication time, a scheduled story's is still ahead."
+enum ArticleStatus {
+  DRAFT
+  SCHEDULED
+  PUBLISHED
+}
+
 type Article @cacheControl(maxAge: 300, staleWhileRevalidate: 60) {
   id: ID!
+  status: ArticleStatus!
   slug: String!
   "The site path, /<section-slug>/<article-slug>."
   url: String!
@@ -1114,6 +1134,8 @@ func (ec *executionContext) childFields_Article(ctx context.Context, field graph
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_Article_id(ctx, field)
+	case "status":
+		return ec.fieldContext_Article_status(ctx, field)
 	case "slug":
 		return ec.fieldContext_Article_slug(ctx, field)
 	case "url":
@@ -1565,6 +1587,14 @@ func (ec *executionContext) field_Query_article_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["slug"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "preview",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["preview"] = arg1
 	return args, nil
 }
 
@@ -1611,6 +1641,14 @@ func (ec *executionContext) field_Query_articles_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["search"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) ([]ArticleStatus, error) {
+			return ec.unmarshalOArticleStatus2ᚕgithubᚗcomᚋbylinehqᚋbylineᚋgraphᚐArticleStatusᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg5
 	return args, nil
 }
 
@@ -1797,6 +1835,29 @@ func (ec *executionContext) _Article_id(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_Article_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Article", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Article_status(ctx context.Context, field graphql.CollectedField, obj *content.Article) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Article_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Article().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ArticleStatus) graphql.Marshaler {
+			return ec.marshalNArticleStatus2githubᚗcomᚋbylinehqᚋbylineᚋgraphᚐArticleStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Article_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Article", field, true, true, "ArticleStatus")
 }
 
 func (ec *executionContext) _Article_slug(ctx context.Context, field graphql.CollectedField, obj *content.Article) (ret graphql.Marshaler) {
@@ -2812,7 +2873,7 @@ func (ec *executionContext) _Query_article(ctx context.Context, field graphql.Co
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Article(ctx, fc.Args["slug"].(string))
+			return ec.Resolvers.Query().Article(ctx, fc.Args["slug"].(string), fc.Args["preview"].(*bool))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *content.Article) graphql.Marshaler {
@@ -2856,7 +2917,7 @@ func (ec *executionContext) _Query_articles(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Articles(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["section"].(*string), fc.Args["tag"].(*string), fc.Args["search"].(*string))
+			return ec.Resolvers.Query().Articles(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["section"].(*string), fc.Args["tag"].(*string), fc.Args["search"].(*string), fc.Args["status"].([]ArticleStatus))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *content.ArticlePage) graphql.Marshaler {
@@ -5448,6 +5509,12 @@ func (ec *executionContext) _Article(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Article_status(ctx, field, obj)
+				})
 		case "slug":
 			out.Values[i] = ec._Article_slug(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -6789,6 +6856,16 @@ func (ec *executionContext) unmarshalNArticleInput2githubᚗcomᚋbylinehqᚋbyl
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNArticleStatus2githubᚗcomᚋbylinehqᚋbylineᚋgraphᚐArticleStatus(ctx context.Context, v any) (ArticleStatus, error) {
+	var res ArticleStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNArticleStatus2githubᚗcomᚋbylinehqᚋbylineᚋgraphᚐArticleStatus(ctx context.Context, sel ast.SelectionSet, v ArticleStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAuthor2githubᚗcomᚋbylinehqᚋbylineᚋcontentᚐAuthor(ctx context.Context, sel ast.SelectionSet, v content.Author) graphql.Marshaler {
 	return ec._Author(ctx, sel, &v)
 }
@@ -7214,6 +7291,42 @@ func (ec *executionContext) marshalOArticle2ᚖgithubᚗcomᚋbylinehqᚋbyline�
 		return graphql.Null
 	}
 	return ec._Article(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOArticleStatus2ᚕgithubᚗcomᚋbylinehqᚋbylineᚋgraphᚐArticleStatusᚄ(ctx context.Context, v any) ([]ArticleStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]ArticleStatus, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNArticleStatus2githubᚗcomᚋbylinehqᚋbylineᚋgraphᚐArticleStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOArticleStatus2ᚕgithubᚗcomᚋbylinehqᚋbylineᚋgraphᚐArticleStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []ArticleStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNArticleStatus2githubᚗcomᚋbylinehqᚋbylineᚋgraphᚐArticleStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOBodyFormat2ᚖgithubᚗcomᚋbylinehqᚋbylineᚋcontentᚐBodyFormat(ctx context.Context, v any) (*content.BodyFormat, error) {

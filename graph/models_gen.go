@@ -27,6 +27,64 @@ type PageInfo struct {
 type Query struct {
 }
 
+// Where a story stands: a draft has no publication time, a scheduled story's is still ahead.
+type ArticleStatus string
+
+const (
+	ArticleStatusDraft     ArticleStatus = "DRAFT"
+	ArticleStatusScheduled ArticleStatus = "SCHEDULED"
+	ArticleStatusPublished ArticleStatus = "PUBLISHED"
+)
+
+var AllArticleStatus = []ArticleStatus{
+	ArticleStatusDraft,
+	ArticleStatusScheduled,
+	ArticleStatusPublished,
+}
+
+func (e ArticleStatus) IsValid() bool {
+	switch e {
+	case ArticleStatusDraft, ArticleStatusScheduled, ArticleStatusPublished:
+		return true
+	}
+	return false
+}
+
+func (e ArticleStatus) String() string {
+	return string(e)
+}
+
+func (e *ArticleStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ArticleStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ArticleStatus", str)
+	}
+	return nil
+}
+
+func (e ArticleStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ArticleStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ArticleStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type CacheControlScope string
 
 const (

@@ -11,6 +11,11 @@ import (
 	"github.com/bylinehq/byline/content"
 )
 
+// Status is the resolver for the status field.
+func (r *articleResolver) Status(ctx context.Context, obj *content.Article) (ArticleStatus, error) {
+	return ArticleStatus(r.Content.Status(obj)), nil
+}
+
 // Tags is the resolver for the tags field.
 func (r *articleResolver) Tags(ctx context.Context, obj *content.Article) ([]content.Tag, error) {
 	return loadersFrom(ctx).tags.Load(ctx, obj.ID)
@@ -101,16 +106,25 @@ func (r *mutationResolver) Unsubscribe(ctx context.Context, token string) (bool,
 }
 
 // Article is the resolver for the article field.
-func (r *queryResolver) Article(ctx context.Context, slug string) (*content.Article, error) {
+func (r *queryResolver) Article(ctx context.Context, slug string, preview *bool) (*content.Article, error) {
+	if preview != nil && *preview {
+		keepPrivate(ctx)
+		return r.Content.Preview(ctx, bearer(ctx), slug)
+	}
 	return r.Content.Article(ctx, slug)
 }
 
 // Articles is the resolver for the articles field.
-func (r *queryResolver) Articles(ctx context.Context, first *int, after *string, section *string, tag *string, search *string) (*content.ArticlePage, error) {
-	return r.Content.Articles(ctx, content.ArticlesQuery{
+func (r *queryResolver) Articles(ctx context.Context, first *int, after *string, section *string, tag *string, search *string, status []ArticleStatus) (*content.ArticlePage, error) {
+	q := content.ArticlesQuery{
 		First: intOr(first, content.DefaultPageSize), After: strOr(after),
 		Section: strOr(section), Tag: strOr(tag), Search: strOr(search),
-	})
+		Statuses: statuses(status), Editor: bearer(ctx),
+	}
+	if !onlyPublished(status) {
+		keepPrivate(ctx)
+	}
+	return r.Content.Articles(ctx, q)
 }
 
 // Breadcrumbs is the resolver for the breadcrumbs field.

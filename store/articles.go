@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -168,10 +169,28 @@ func (s *DB) PublicArticlesBySlug(ctx context.Context, slugs []string, now time.
 	return out, nil
 }
 
-// where builds the filter of a public listing.
+// where builds the filter of a listing: public stories, or the statuses
+// an editor asked for.
 func (s *DB) where(f content.ListFilter) (string, []any) {
 	conds := []string{"a.published_ms IS NOT NULL", "a.published_ms <= ?"}
 	args := []any{f.Now.UnixMilli()}
+	if len(f.Statuses) > 0 {
+		var alts []string
+		args = args[:0]
+		for _, st := range f.Statuses {
+			switch st {
+			case content.Draft:
+				alts = append(alts, "a.published_ms IS NULL")
+			case content.Scheduled:
+				alts = append(alts, "a.published_ms > ?")
+				args = append(args, f.Now.UnixMilli())
+			case content.Published:
+				alts = append(alts, "a.published_ms <= ?")
+				args = append(args, f.Now.UnixMilli())
+			}
+		}
+		conds = []string{"(" + strings.Join(alts, " OR ") + ")"}
+	}
 	if f.Section != "" {
 		conds = append(conds, "a.section_slug = ?")
 		args = append(args, f.Section)
@@ -194,14 +213,20 @@ func (s *DB) where(f content.ListFilter) (string, []any) {
 // ListArticles returns one page of public articles, newest first.
 func (s *DB) ListArticles(ctx context.Context, q content.ListQuery) ([]*content.Article, error) {
 	where, args := s.where(q.ListFilter)
+	// Drafts have no publication time: among them, the last edited first.
+	// Public listings keep the plain column, which its index serves.
+	at := "a.published_ms"
+	if slices.Contains(q.Statuses, content.Draft) {
+		at = "COALESCE(a.published_ms, a.updated_ms)"
+	}
 	if q.After != nil {
 		ms := q.After.PublishedAt.UnixMilli()
-		where += " AND (a.published_ms < ? OR (a.published_ms = ? AND a.id < ?))"
+		where += " AND (" + at + " < ? OR (" + at + " = ? AND a.id < ?))"
 		args = append(args, ms, ms, q.After.ID)
 	}
 	args = append(args, q.Limit)
 	list, err := s.articles(ctx, "SELECT "+articleColumns+articleFrom+where+
-		" ORDER BY a.published_ms DESC, a.id DESC LIMIT ?", args...)
+		" ORDER BY "+at+" DESC, a.id DESC LIMIT ?", args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list articles: %w", err)
 	}
