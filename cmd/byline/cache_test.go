@@ -47,6 +47,7 @@ func gateway(t *testing.T, cfg Config) *testApp {
 	}
 	done := make(chan struct{})
 	go func() { a.cache.Run(ctx); close(done) }()
+	go publishOnTime(ctx, a.svc, log)
 	srv := httptest.NewServer(newHandler(a, log, graph.Options{}, true))
 	t.Cleanup(func() { srv.Close(); cancel(); <-done; a.Close() })
 	if cfg.Redis != "" {
