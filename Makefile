@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 GOFILES  := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: build run test widget generate check-generate lint bench bench-go bench-widget eval-related bench-related bench-hostile clean
+.PHONY: build run test widget generate check-generate lint bench bench-go bench-widget eval-related eval-related-real bench-related bench-hostile clean
 
 # The widget (Go → WebAssembly) is built first and embedded in the binary.
 build: widget
@@ -50,6 +50,15 @@ bench-widget: widget
 # labelled synthetic corpus, then the index's cost at 1k, 10k and 100k articles.
 eval-related:
 	$(GO) run ./cmd/bylineeval -sweep
+
+# The same on real newswire: Reuters-21578 from ../shared/eval-data (research
+# use only, never in the repository; skipped when absent), ModApte TEST
+# sources against TF-IDF cosine and BM25 more-like-this. Tune with
+# REUTERS_SPLIT=train.
+REUTERS       ?= ../shared/eval-data/reuters21578
+REUTERS_SPLIT ?= test
+eval-related-real:
+	$(GO) run ./cmd/bylineeval -reuters $(REUTERS) -split $(REUTERS_SPLIT)
 
 bench-related:
 	$(GO) run ./cmd/bylineeval -bench 1000,10000,100000

@@ -28,7 +28,18 @@ func main() {
 	queries := flag.Int("queries", 500, "query articles sampled")
 	sweep := flag.Bool("sweep", false, "also print the metrics for a grid of weights (how the defaults were chosen)")
 	bench := flag.String("bench", "", "comma-separated corpus sizes to time instead, e.g. 1000,10000,100000")
+	reuters := flag.String("reuters", "", "evaluate on the Reuters-21578 corpus in this directory instead")
+	split := flag.String("split", "test", "with -reuters: the ModApte split the sources come from (tune on train)")
+	sources := flag.Int("sources", 400, "with -reuters: source stories sampled")
+	tune := flag.Bool("tune", false, "with -reuters: also compare a grid of configurations")
 	flag.Parse()
+	if *reuters != "" {
+		if err := evalReuters(*reuters, *split, *sources, *tune); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *bench != "" {
 		for _, s := range strings.Split(*bench, ",") {
 			var size int
