@@ -65,6 +65,37 @@ func TestVarnishInFront(t *testing.T) {
 	if _, x, _ := get("Authorization", "Bearer "+key); x == "HIT" {
 		t.Error("an editor's request was answered from the CDN")
 	}
+	// An editor's preview of a draft through the CDN stays the editor's:
+	// the public request for the same slug right after gets null.
+	if r := a.query(`mutation { upsertArticle(input: {slug: "cdn-draft", title: "Not yet", section: "news", draft: true}) { slug } }`, nil,
+		"Authorization", "Bearer "+key); len(r.Errors) > 0 {
+		t.Fatal(r.Errors)
+	}
+	draft := func(preview bool, header ...string) (string, string) {
+		t.Helper()
+		q := url.Values{"query": {fmt.Sprintf(`{ article(slug: "cdn-draft", preview: %v) { title } }`, preview)}}.Encode()
+		req, _ := http.NewRequest("GET", cdnURL+"/graphql?"+q, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return string(raw), resp.Header.Get("Cache-Control")
+	}
+	for range 2 {
+		if body, cc := draft(true, "Authorization", "Bearer "+key); !strings.Contains(body, "Not yet") || cc != "private, no-store" {
+			t.Fatalf("the editor's preview through the CDN: %s (%s)", body, cc)
+		}
+	}
+	for _, preview := range []bool{false, true} {
+		if body, _ := draft(preview); strings.Contains(body, "Not yet") {
+			t.Fatalf("a public request (preview %v) after the editor's got the draft from the CDN: %s", preview, body)
+		}
+	}
 	// The purger, as serve runs it with --purge: a write reaches the CDN
 	// within about a poll.
 	target, err := cdn.ParseTarget(cdnURL + "/")
