@@ -287,35 +287,7 @@ func TestBreadcrumbs(t *testing.T) {
 func TestPagination(t *testing.T) {
 	a := newApp(t)
 	const q = `query($after:String){articles(first:7, after:$after){totalCount edges{cursor node{slug}} pageInfo{hasNextPage endCursor}}}`
-	type page struct {
-		TotalCount int
-		Edges      []struct{ Node struct{ Slug string } }
-		PageInfo   struct {
-			HasNextPage bool
-			EndCursor   *string
-		}
-	}
-	seen := map[string]bool{}
-	var after any
-	total := 0
-	for i := 0; i < 20; i++ {
-		r := a.query(q, map[string]any{"after": after})
-		var p page
-		if err := json.Unmarshal(r.Data["articles"], &p); err != nil {
-			t.Fatal(err, string(r.Raw))
-		}
-		total = p.TotalCount
-		for _, e := range p.Edges {
-			if seen[e.Node.Slug] {
-				t.Fatalf("%s appears twice", e.Node.Slug)
-			}
-			seen[e.Node.Slug] = true
-		}
-		if !p.PageInfo.HasNextPage {
-			break
-		}
-		after = *p.PageInfo.EndCursor
-	}
+	seen, total := pageThrough(t, a, q, nil)
 	if len(seen) != total || total < 41 {
 		t.Fatalf("paged through %d articles, totalCount %d", len(seen), total)
 	}
@@ -503,4 +475,44 @@ func TestSeedRelatedGolden(t *testing.T) {
 			t.Errorf("%s: code %q, want %q", c.q, got.code(), c.code)
 		}
 	}
+}
+
+// pageThrough pages a listing to its end with q, which takes $after and
+// selects edges { node { slug } } pageInfo { hasNextPage endCursor } (and
+// totalCount, returned as total when it does); a slug seen twice fails t.
+func pageThrough(t *testing.T, a *testApp, q string, vars map[string]any, header ...string) (seen map[string]bool, total int) {
+	t.Helper()
+	seen = map[string]bool{}
+	var after any
+	for range 100 {
+		v := map[string]any{"after": after}
+		for k, x := range vars {
+			v[k] = x
+		}
+		r := a.query(q, v, header...)
+		var p struct {
+			TotalCount int
+			Edges      []struct{ Node struct{ Slug string } }
+			PageInfo   struct {
+				HasNextPage bool
+				EndCursor   *string
+			}
+		}
+		if err := json.Unmarshal(r.Data["articles"], &p); err != nil || len(r.Errors) > 0 {
+			t.Fatalf("page after %v: %v %s", after, err, trim(r.Raw))
+		}
+		total = p.TotalCount
+		for _, e := range p.Edges {
+			if seen[e.Node.Slug] {
+				t.Fatalf("%s appears twice", e.Node.Slug)
+			}
+			seen[e.Node.Slug] = true
+		}
+		if !p.PageInfo.HasNextPage {
+			return seen, total
+		}
+		after = *p.PageInfo.EndCursor
+	}
+	t.Fatal("the listing did not end after 100 pages")
+	return nil, 0
 }

@@ -62,32 +62,7 @@ func TestEditorPreviews(t *testing.T) {
 		t.Errorf("totalCount %d for %d stories", page.TotalCount, len(page.Edges))
 	}
 	// Paging through drafts and published stories alike sees each once.
-	seen := map[string]bool{}
-	after := ""
-	for range 100 {
-		q := `query($a: String) { articles(first: 7, after: $a, status: [DRAFT, PUBLISHED]) { edges { node { slug } } pageInfo { hasNextPage endCursor } } }`
-		r := a.query(q, map[string]any{"a": nilIfEmpty(after)}, editor...)
-		var p struct {
-			Edges    []struct{ Node struct{ Slug string } }
-			PageInfo struct {
-				HasNextPage bool
-				EndCursor   string
-			}
-		}
-		if err := json.Unmarshal(r.Data["articles"], &p); err != nil || len(r.Errors) > 0 {
-			t.Fatalf("page after %q: %s", after, trim(r.Raw))
-		}
-		for _, e := range p.Edges {
-			if seen[e.Node.Slug] {
-				t.Fatalf("%s appears twice", e.Node.Slug)
-			}
-			seen[e.Node.Slug] = true
-		}
-		if !p.PageInfo.HasNextPage {
-			break
-		}
-		after = p.PageInfo.EndCursor
-	}
+	seen, _ := pageThrough(t, a, `query($after: String) { articles(first: 7, after: $after, status: [DRAFT, PUBLISHED]) { edges { node { slug } } pageInfo { hasNextPage endCursor } } }`, nil, editor...)
 	if !seen["a-draft-story"] || seen["a-scheduled-story"] {
 		t.Errorf("paging drafts and published stories: draft seen %v, scheduled seen %v", seen["a-draft-story"], seen["a-scheduled-story"])
 	}
@@ -130,11 +105,4 @@ func mustJSON(v any) []byte {
 		panic(err)
 	}
 	return b
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

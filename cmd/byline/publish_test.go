@@ -90,28 +90,23 @@ func scheduleAndWatch(t *testing.T, a *testApp, origins []string) {
 		all := true
 		for _, origin := range origins {
 			left := at.Sub(a.svc.Now())
-			resp, err := http.Get(origin + "/graphql?" + url.Values{"query": {q}}.Encode())
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 200 || !json.Valid(raw) {
-				t.Fatalf("%s from %s: %d %s", name, origin, resp.StatusCode, raw)
+			status, raw, h := getFrom(t, origin, url.Values{"query": {q}}.Encode())
+			if status != 200 || !json.Valid(raw) {
+				t.Fatalf("%s from %s: %d %s", name, origin, status, raw)
 			}
 			// Fresh for max-age less Age from when it was written, which was
 			// before this request was sent. Age is in whole seconds (rounded
 			// down), so a stored answer may look up to a second fresher than
 			// it is: allowed when one is served, not on a fresh computation.
 			if left > 0 {
-				fresh := time.Duration(maxAge(resp.Header.Get("Cache-Control"))-ageOf(resp.Header)) * time.Second
+				fresh := time.Duration(maxAge(h.Get("Cache-Control"))-ageOf(h)) * time.Second
 				slack := time.Duration(0)
-				if resp.Header.Get("Age") != "" {
+				if h.Get("Age") != "" {
 					slack = time.Second
 				}
 				if fresh > left+slack {
 					t.Errorf("%s from %s: %q (Age %q) is fresh past the story's time (%v away)", name, origin,
-						resp.Header.Get("Cache-Control"), resp.Header.Get("Age"), left.Round(time.Millisecond))
+						h.Get("Cache-Control"), h.Get("Age"), left.Round(time.Millisecond))
 				}
 			}
 			all = all && strings.Contains(string(raw), slug)
@@ -122,13 +117,7 @@ func scheduleAndWatch(t *testing.T, a *testApp, origins []string) {
 	showsAnywhere := func(name, q string) bool {
 		t.Helper()
 		for _, origin := range origins {
-			resp, err := http.Get(origin + "/graphql?" + url.Values{"query": {q}}.Encode())
-			if err != nil {
-				t.Fatal(err)
-			}
-			raw, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if strings.Contains(string(raw), slug) {
+			if _, raw, _ := getFrom(t, origin, url.Values{"query": {q}}.Encode()); strings.Contains(string(raw), slug) {
 				return true
 			}
 		}

@@ -27,23 +27,14 @@ func TestVarnishInFront(t *testing.T) {
 	q := url.Values{"query": {`{ article(slug: "` + seedSlug + `") { title } }`}}.Encode()
 	get := func(header ...string) (title, xcdn string, h http.Header) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", cdnURL+"/graphql?"+q, nil)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
+		status, raw, h := getFrom(t, cdnURL, q, header...)
 		var r struct {
 			Data struct{ Article struct{ Title string } }
 		}
-		if err := json.Unmarshal(raw, &r); err != nil || resp.StatusCode != 200 {
-			t.Fatalf("status %d: %s", resp.StatusCode, raw)
+		if err := json.Unmarshal(raw, &r); err != nil || status != 200 {
+			t.Fatalf("status %d: %s", status, raw)
 		}
-		return r.Data.Article.Title, resp.Header.Get("X-CDN"), resp.Header
+		return r.Data.Article.Title, h.Get("X-CDN"), h
 	}
 	const seedTitle = "Mongolia Prime Minister pays official visit to the USA"
 	if title, x, h := get(); title != seedTitle || x != "MISS" || h.Get("Xkey") != "" {
@@ -74,17 +65,8 @@ func TestVarnishInFront(t *testing.T) {
 	draft := func(preview bool, header ...string) (string, string) {
 		t.Helper()
 		q := url.Values{"query": {fmt.Sprintf(`{ article(slug: "cdn-draft", preview: %v) { title } }`, preview)}}.Encode()
-		req, _ := http.NewRequest("GET", cdnURL+"/graphql?"+q, nil)
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		return string(raw), resp.Header.Get("Cache-Control")
+		_, raw, h := getFrom(t, cdnURL, q, header...)
+		return string(raw), h.Get("Cache-Control")
 	}
 	for range 2 {
 		if body, cc := draft(true, "Authorization", "Bearer "+key); !strings.Contains(body, "Not yet") || cc != "private, no-store" {
@@ -163,4 +145,21 @@ func TestVarnishInFront(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// getFrom sends GET /graphql?query to base (a gateway or a CDN) with
+// header's name, value pairs.
+func getFrom(t *testing.T, base, query string, header ...string) (int, []byte, http.Header) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/graphql?"+query, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw, resp.Header
 }
