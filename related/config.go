@@ -23,6 +23,6 @@ func DefaultConfig() Config {
 		TextWeight: 0.6, TagWeight: 0.3, SectionWeight: 0.1,
 		HalfLife: 365 * 24 * time.Hour, RecencyFloor: 0.7, MinScore: 0.12,
 		TagCardinality: 0.2, TermCardinality: 0.3,
-		QueryTerms: 20, DocTerms: 64, TitleBoost: 3, MaxTitleSimilarity: 0.6,
+		QueryTerms: 100, DocTerms: 100, TitleBoost: 2, MaxTitleSimilarity: 0.6,
 	}
 }

@@ -179,13 +179,11 @@ type tuned struct {
 // tuneGrid is what -tune compares, on TRAIN sources.
 func tuneGrid() []tuned {
 	var out []tuned
-	for _, qt := range []int{20, 40, 64} {
-		for _, dt := range []int{64, 128} {
-			for _, tb := range []int{1, 3} {
-				cfg := related.DefaultConfig()
-				cfg.QueryTerms, cfg.DocTerms, cfg.TitleBoost = qt, dt, tb
-				out = append(out, tuned{fmt.Sprintf("query %d doc %d title×%d", qt, dt, tb), cfg})
-			}
+	for _, qt := range []int{20, 64, 100, 128} {
+		for _, tb := range []int{1, 2, 3} {
+			cfg := related.DefaultConfig()
+			cfg.QueryTerms, cfg.DocTerms, cfg.TitleBoost = qt, max(64, qt), tb
+			out = append(out, tuned{fmt.Sprintf("query words %d, doc words %d, title×%d", qt, cfg.DocTerms, tb), cfg})
 		}
 	}
 	return out
