@@ -66,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return partnersCmd(ctx, rest, getenv, stdout, stderr)
 	case "subscribers":
 		return subscribersCmd(ctx, rest, getenv, stdout, stderr)
+	case "webhooks":
+		return webhooksCmd(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		if len(rest) > 0 {
 			if rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help" {
@@ -225,6 +227,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	go deliver(cctx, a.svc, sender, log)
 	go pruneOutbox(cctx, a.svc, cfg.OutboxRetention, log)
 	go publishOnTime(cctx, a.svc, log)
+	go runWebhooks(cctx, a.svc, log)
 	if cfg.PurgeTarget != nil {
 		go cdn.New(a.db, cfg.PurgeTarget, log, purgePoll).Run(cctx)
 	}
