@@ -51,6 +51,15 @@ func TestScheduledStoryGoesLiveOnTime(t *testing.T) {
 		a, b := gateway(t, cfg), gateway(t, cfg)
 		scheduleAndWatch(t, a, []string{a.srv.URL, b.srv.URL})
 	})
+	t.Run("a gateway process of its own", func(t *testing.T) {
+		if testenv.Shift() != 0 {
+			t.Skip("a process of its own runs on the wall clock, not the shifted test clock")
+		}
+		cfg := Config{DB: testenv.PostgresSchema(t), Redis: "redis://" + testenv.Redis(t), Prefix: testenv.RandomName("s") + ":", PublicURL: "https://news.example.com"}
+		a := gateway(t, cfg)
+		other := startProcess(t, "--db", cfg.DB, "--redis", cfg.Redis, "--redis-prefix", cfg.Prefix)
+		scheduleAndWatch(t, a, []string{a.srv.URL, other})
+	})
 }
 
 // scheduleAndWatch schedules a story through writer and watches every

@@ -43,6 +43,8 @@ commands:
   partners list      list the partners
   subscribers export [--partner P] [--status-time]   CSV of subscribers on stdout
   subscribers forget <email>   erase a reader, keeping only a keyed hash for suppression
+  webhooks add <id> --url URL --events E,E…   add a signed webhook (prints its secret once)
+  webhooks list | webhooks remove <id>        list or remove webhooks
   version            print the version
 
 Run "byline <command> --help" for a command's flags.
