@@ -114,8 +114,10 @@ func (p *Purger) Step(ctx context.Context) error {
 		if p.now().Sub(at) > logLife {
 			keys = []string{everything} // the log may have dropped writes since
 		}
-		if err := p.target.Purge(ctx, keys); err != nil {
-			return fmt.Errorf("cdn: purge %d keys: %w", len(keys), err)
+		if len(keys) > 0 { // a change that touched no cached answer purges nothing
+			if err := p.target.Purge(ctx, keys); err != nil {
+				return fmt.Errorf("cdn: purge %d keys: %w", len(keys), err)
+			}
 		}
 		to := invs[len(invs)-1].ID
 		moved, err := p.log.MoveCursor(ctx, cursorName, from, to, p.now())
