@@ -92,9 +92,12 @@ func (ts *TagSet) Sorted() []string {
 // list, and the section, tags and authors it had before and has after
 // (their names show in other articles' responses, and related lists are
 // ranked through them).
-func writeTags(before, after *ArticleRecord) []string {
+//
+// It takes any number of records (nil ones are skipped): a write's before
+// and after, or every story a scheduled publication makes public.
+func writeTags(records ...*ArticleRecord) []string {
 	set := map[string]struct{}{ListArticles: {}, ListSections: {}}
-	for _, r := range []*ArticleRecord{before, after} {
+	for _, r := range records {
 		if r == nil {
 			continue
 		}

@@ -104,11 +104,7 @@ func (s *Service) PublishDue(ctx context.Context) (int, error) {
 	var n int
 	inv, err := ps.AnnounceDue(ctx, s.cfg.Now(), func(due []*ArticleRecord, last map[string]ChangeKind) *Invalidation {
 		n = len(due)
-		var tags []string
-		for _, r := range due {
-			tags = append(tags, writeTags(nil, r)...)
-		}
-		inv := &Invalidation{Tags: dedupe(tags)}
+		inv := &Invalidation{Tags: writeTags(due...)}
 		inv.Kind, inv.Slugs = wentLive(due, last)
 		return inv
 	})
@@ -123,17 +119,4 @@ func (s *Service) PublishDue(ctx context.Context) (int, error) {
 		s.invalidated(ctx, inv)
 	}
 	return n, nil
-}
-
-// dedupe keeps the first of each string, in order.
-func dedupe(in []string) []string {
-	seen := make(map[string]bool, len(in))
-	out := in[:0]
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }

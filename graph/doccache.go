@@ -84,10 +84,3 @@ func (c *docCache[T]) Add(_ context.Context, key string, val T) {
 		c.bytes -= e.cost
 	}
 }
-
-// size is the entries and bytes held, for tests.
-func (c *docCache[T]) size() (int, int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.order.Len(), c.bytes
-}
