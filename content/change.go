@@ -26,13 +26,30 @@ const (
 	ArticlePrivate ChangeKind = "article.private"
 )
 
+// The kinds of change of a subscriber, for the publisher's own tools (a
+// Mailchimp, listmonk or Kit sync). They are queued as webhook deliveries
+// in the transaction that changes the subscriber, not logged with the
+// stories' changes: no cached answer depends on a subscriber.
+const (
+	// SubscriberConfirmed: a reader confirmed a sign-up (double opt-in).
+	SubscriberConfirmed ChangeKind = "subscriber.confirmed"
+	// SubscriberUnsubscribed: a confirmed reader unsubscribed. A pending
+	// sign-up withdrawn was never news to the publisher's tools.
+	SubscriberUnsubscribed ChangeKind = "subscriber.unsubscribed"
+)
+
 // ArticleEvents are the kinds a webhook may subscribe to.
 func ArticleEvents() []ChangeKind {
 	return []ChangeKind{ArticlePublished, ArticleUpdated, ArticleUnpublished, ArticleDeleted}
 }
 
-// Public reports whether readers can tell that a change happened: whether a
-// webhook may subscribe to it.
+// WebhookEvents are every kind a webhook may subscribe to.
+func WebhookEvents() []ChangeKind {
+	return append(ArticleEvents(), SubscriberConfirmed, SubscriberUnsubscribed)
+}
+
+// Public reports whether readers can tell that a story's change happened:
+// whether it is a story's event a webhook may subscribe to.
 func (k ChangeKind) Public() bool {
 	switch k {
 	case ArticlePublished, ArticleUpdated, ArticleUnpublished, ArticleDeleted:

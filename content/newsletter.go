@@ -94,7 +94,11 @@ func (s *Service) unsubscribe(ctx context.Context, token string) (*Subscriber, e
 	if err != nil {
 		return nil, err
 	}
-	sub, err := s.store.Unsubscribe(ctx, handle, s.cfg.Now().UTC().Truncate(time.Millisecond))
+	events, err := s.subscriberEvents(ctx, SubscriberUnsubscribed)
+	if err != nil {
+		return nil, err
+	}
+	sub, err := s.store.Unsubscribe(ctx, handle, s.cfg.Now().UTC().Truncate(time.Millisecond), events)
 	if IsNotFound(err) {
 		return nil, nil // erased: nothing is left to send to
 	}
@@ -174,8 +178,17 @@ func (s *Service) ConfirmPage(ctx context.Context, token, lang string, post bool
 		pg.Title, pg.Message, pg.Button, pg.Token = t.ConfirmTitle, fmt.Sprintf(t.ConfirmPrompt, name), t.ConfirmButton, token
 		return pg, nil
 	}
-	_, err = s.store.Confirm(ctx, th[:], now, func(sub Subscriber) (*Message, error) {
-		return s.welcomeMail(key, p, sub, now)
+	events, err := s.subscriberEvents(ctx, SubscriberConfirmed)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.store.Confirm(ctx, th[:], now, func(sub Subscriber) (*Message, []Delivery, error) {
+		ds, err := events(sub)
+		if err != nil {
+			return nil, nil, err
+		}
+		m, err := s.welcomeMail(key, p, sub, now)
+		return m, ds, err
 	})
 	if IsNotFound(err) {
 		// Used or expired in between (a double press): read it again.

@@ -96,18 +96,20 @@ type Store interface {
 	// NotFoundError for an unknown or expired token.
 	ConfirmTarget(ctx context.Context, tokenHash []byte, now time.Time) (*Subscriber, bool, error)
 	// Confirm uses an unused, unexpired token: its pending subscriber
-	// becomes confirmed at now, and the email welcome composes for it is
-	// queued and stamped as its welcome, in one transaction. NotFoundError
-	// when the token cannot be used.
-	Confirm(ctx context.Context, tokenHash []byte, now time.Time, welcome func(Subscriber) (*Message, error)) (*Subscriber, error)
+	// becomes confirmed at now, and the email effects composes for it is
+	// queued and stamped as its welcome, with the webhook deliveries it
+	// returns, in one transaction. NotFoundError when the token cannot be
+	// used.
+	Confirm(ctx context.Context, tokenHash []byte, now time.Time, effects func(Subscriber) (*Message, []Delivery, error)) (*Subscriber, error)
 	// SubscriberByHandle returns the subscriber with the unsubscribe
 	// handle; NotFoundError when there is none (erased).
 	SubscriberByHandle(ctx context.Context, handle string) (*Subscriber, error)
 	// Unsubscribe unsubscribes the subscriber with the handle (keeping the
 	// time of a first unsubscription), deletes its confirmation tokens and
 	// marks its unsent emails failed, in one transaction; NotFoundError
-	// when there is no such subscriber.
-	Unsubscribe(ctx context.Context, handle string, now time.Time) (*Subscriber, error)
+	// when there is no such subscriber. When a confirmed subscriber leaves,
+	// the deliveries events returns are queued in that transaction too.
+	Unsubscribe(ctx context.Context, handle string, now time.Time, events func(Subscriber) ([]Delivery, error)) (*Subscriber, error)
 	// Forget deletes every subscriber with email (every partner), their
 	// tokens and every email to the address, and records addrHash as
 	// suppressed, in one transaction; it returns the subscribers deleted.

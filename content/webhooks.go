@@ -175,12 +175,12 @@ func (s *Service) AddWebhook(ctx context.Context, id, rawURL string, events []Ch
 		return "", Invalid("url", "%q must be an absolute http(s) URL without credentials, at most 2000 bytes", rawURL)
 	}
 	if len(events) == 0 {
-		return "", Invalid("events", "name at least one of %s", joinKinds(ArticleEvents()))
+		return "", Invalid("events", "name at least one of %s", joinKinds(WebhookEvents()))
 	}
 	var evs []ChangeKind
 	for _, e := range events {
-		if !e.Public() {
-			return "", Invalid("events", "%q is not one of %s", e, joinKinds(ArticleEvents()))
+		if !slices.Contains(WebhookEvents(), e) {
+			return "", Invalid("events", "%q is not one of %s", e, joinKinds(WebhookEvents()))
 		}
 		if !slices.Contains(evs, e) {
 			evs = append(evs, e)
@@ -346,8 +346,8 @@ func (s *Service) deliveriesFor(ctx context.Context, ws WebhookStore, changes []
 				if err != nil {
 					return nil, err
 				}
-				id := eventID(key, h.ID, c.ID, slug)
-				out = append(out, Delivery{ID: id, WebhookID: h.ID, Type: c.Kind, Body: s.eventBody(id, c, slug, a)})
+				id := eventID(key, h.ID, strconv.FormatInt(c.ID, 10), slug)
+				out = append(out, Delivery{ID: id, WebhookID: h.ID, Type: c.Kind, Body: eventBody(id, c.Kind, c.At, s.storyData(slug, c.Kind, a))})
 			}
 		}
 	}
@@ -370,12 +370,16 @@ func (s *Service) eventArticle(ctx context.Context, seen map[string]*Article, sl
 	return a, nil
 }
 
-// eventID is an event's id: stable for a change, a story and a webhook,
-// so that every attempt carries the same one, and keyed by the
-// installation's secret, so that two databases never make the same id.
-func eventID(key []byte, hook string, change int64, slug string) string {
+// eventID is an event's id: stable for a change (what names it: a story's
+// change and slug, a subscriber's change) and a webhook, so that every
+// attempt carries the same one, and keyed by the installation's secret,
+// so that two databases never make the same id.
+func eventID(key []byte, hook string, change ...string) string {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("webhook-event\x00" + hook + "\x00" + strconv.FormatInt(change, 10) + "\x00" + slug))
+	m.Write([]byte("webhook-event\x00" + hook))
+	for _, c := range change {
+		m.Write([]byte("\x00" + c))
+	}
 	return "evt_" + hex.EncodeToString(m.Sum(nil)[:16])
 }
 
@@ -396,22 +400,26 @@ type slugData struct {
 	Slug string `json:"slug"`
 }
 
-// eventBody is the JSON of an event: {id, type, createdAt, data}, data
-// holding the story (its slug alone when it is deleted or gone).
-func (s *Service) eventBody(id string, c Invalidation, slug string, a *Article) []byte {
-	var data any = slugData{Slug: slug}
-	if a != nil && c.Kind != ArticleDeleted {
-		data = articleData{
-			Slug: a.Slug, URL: s.absolute(a.URL()), Title: a.Title,
-			Section: &eventSection{Slug: a.Section.Slug, Name: a.Section.Name}, PublishedAt: a.PublishedAt,
-		}
+// storyData is a story's event data: the story, its slug alone when it
+// is deleted or gone.
+func (s *Service) storyData(slug string, kind ChangeKind, a *Article) any {
+	if a == nil || kind == ArticleDeleted {
+		return slugData{Slug: slug}
 	}
+	return articleData{
+		Slug: a.Slug, URL: s.absolute(a.URL()), Title: a.Title,
+		Section: &eventSection{Slug: a.Section.Slug, Name: a.Section.Name}, PublishedAt: a.PublishedAt,
+	}
+}
+
+// eventBody is the JSON of an event: {id, type, createdAt, data}.
+func eventBody(id string, kind ChangeKind, at time.Time, data any) []byte {
 	b, _ := json.Marshal(struct {
 		ID        string     `json:"id"`
 		Type      ChangeKind `json:"type"`
 		CreatedAt time.Time  `json:"createdAt"`
 		Data      any        `json:"data"`
-	}{id, c.Kind, c.At.UTC(), data}) // strings and times cannot fail
+	}{id, kind, at.UTC(), data}) // strings and times cannot fail
 	return b
 }
 

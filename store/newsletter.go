@@ -156,7 +156,7 @@ func (s *DB) ConfirmTarget(ctx context.Context, tokenHash []byte, now time.Time)
 }
 
 // Confirm uses a confirmation token and queues the welcome email.
-func (s *DB) Confirm(ctx context.Context, tokenHash []byte, now time.Time, welcome func(content.Subscriber) (*content.Message, error)) (*content.Subscriber, error) {
+func (s *DB) Confirm(ctx context.Context, tokenHash []byte, now time.Time, effects func(content.Subscriber) (*content.Message, []content.Delivery, error)) (*content.Subscriber, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: confirm: %w", err)
@@ -181,7 +181,7 @@ func (s *DB) Confirm(ctx context.Context, tokenHash []byte, now time.Time, welco
 	if err != nil {
 		return nil, fmt.Errorf("store: confirm: %w", err)
 	}
-	m, err := welcome(*sub)
+	m, ds, err := effects(*sub)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +189,9 @@ func (s *DB) Confirm(ctx context.Context, tokenHash []byte, now time.Time, welco
 		if err := s.queue(ctx, tx, m, now); err != nil {
 			return nil, fmt.Errorf("store: confirm: %w", err)
 		}
+	}
+	if err := s.insertDeliveries(ctx, tx, now, ds); err != nil {
+		return nil, fmt.Errorf("store: confirm: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: confirm: %w", err)
@@ -210,15 +213,30 @@ func (s *DB) SubscriberByHandle(ctx context.Context, handle string) (*content.Su
 
 // Unsubscribe unsubscribes, stops the confirmation links and cancels the
 // queued emails of the subscriber with handle, together.
-func (s *DB) Unsubscribe(ctx context.Context, handle string, now time.Time) (*content.Subscriber, error) {
+func (s *DB) Unsubscribe(ctx context.Context, handle string, now time.Time, events func(content.Subscriber) ([]content.Delivery, error)) (*content.Subscriber, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: unsubscribe: %w", err)
 	}
 	defer tx.Rollback()
-	sub, err := scanSubscriber(s.queryRowOn(ctx, tx, `UPDATE subscribers SET
-		unsubscribed_ms = CASE WHEN status = 'UNSUBSCRIBED' THEN unsubscribed_ms ELSE ? END, status = 'UNSUBSCRIBED'
-		WHERE unsub_handle = ? AND unsub_handle <> '' RETURNING `+subscriberColumns, now.UnixMilli(), handle))
+	// A confirmed reader leaving is an event; the update that sees it is
+	// the one that makes it, so two unsubscriptions at once make one.
+	sub, err := scanSubscriber(s.queryRowOn(ctx, tx, `UPDATE subscribers SET unsubscribed_ms = ?, status = 'UNSUBSCRIBED'
+		WHERE unsub_handle = ? AND unsub_handle <> '' AND status = 'SUBSCRIBED' RETURNING `+subscriberColumns, now.UnixMilli(), handle))
+	if err == nil {
+		ds, err := events(*sub)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.insertDeliveries(ctx, tx, now, ds); err != nil {
+			return nil, fmt.Errorf("store: unsubscribe: %w", err)
+		}
+	} else if errors.Is(err, sql.ErrNoRows) {
+		// Pending, unsubscribed already (keeping the first time) or none.
+		sub, err = scanSubscriber(s.queryRowOn(ctx, tx, `UPDATE subscribers SET
+			unsubscribed_ms = CASE WHEN status = 'UNSUBSCRIBED' THEN unsubscribed_ms ELSE ? END, status = 'UNSUBSCRIBED'
+			WHERE unsub_handle = ? AND unsub_handle <> '' RETURNING `+subscriberColumns, now.UnixMilli(), handle))
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &content.NotFoundError{Kind: "subscriber", Key: "…"}
 	}

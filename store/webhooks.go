@@ -100,16 +100,8 @@ func (s *DB) QueueDeliveries(ctx context.Context, name string, from, to int64, a
 	if n, _ := res.RowsAffected(); n == 0 {
 		return false, nil
 	}
-	ms := at.UnixMilli()
-	for _, d := range ds {
-		// WHERE EXISTS: a webhook removed since the batch was built gets
-		// nothing; the WHERE also lets SQLite read ON CONFLICT after a SELECT.
-		_, err := s.exec(ctx, tx, `INSERT INTO deliveries (id, webhook_id, type, body, created_ms, next_ms)
-			SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?) ON CONFLICT (id) DO NOTHING`,
-			d.ID, d.WebhookID, string(d.Type), string(d.Body), ms, ms, d.WebhookID)
-		if err != nil {
-			return false, fmt.Errorf("store: queue delivery %s: %w", d.ID, err)
-		}
+	if err := s.insertDeliveries(ctx, tx, at, ds); err != nil {
+		return false, fmt.Errorf("store: %w", err)
 	}
 	old := at.Add(-deliveryRetention).UnixMilli()
 	if _, err := s.exec(ctx, tx, "DELETE FROM deliveries WHERE delivered_ms < ? OR failed_ms < ?", old, old); err != nil {
@@ -119,6 +111,23 @@ func (s *DB) QueueDeliveries(ctx context.Context, name string, from, to int64, a
 		return false, fmt.Errorf("store: queue deliveries: commit: %w", err)
 	}
 	return true, nil
+}
+
+// insertDeliveries queues ds, due at at, in tx. A delivery whose id is
+// queued already, or whose webhook is gone, is skipped.
+func (s *DB) insertDeliveries(ctx context.Context, tx *sql.Tx, at time.Time, ds []content.Delivery) error {
+	ms := at.UnixMilli()
+	for _, d := range ds {
+		// WHERE EXISTS: a webhook removed since the batch was built gets
+		// nothing; the WHERE also lets SQLite read ON CONFLICT after a SELECT.
+		_, err := s.exec(ctx, tx, `INSERT INTO deliveries (id, webhook_id, type, body, created_ms, next_ms)
+			SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM webhooks WHERE id = ?) ON CONFLICT (id) DO NOTHING`,
+			d.ID, d.WebhookID, string(d.Type), string(d.Body), ms, ms, d.WebhookID)
+		if err != nil {
+			return fmt.Errorf("queue delivery %s: %w", d.ID, err)
+		}
+	}
+	return nil
 }
 
 const deliveryDue = "delivered_ms IS NULL AND failed_ms IS NULL AND next_ms <= ?"

@@ -89,7 +89,7 @@ func webhooksAdd(ctx context.Context, args []string, getenv func(string) string,
 
 func kinds() string {
 	var out []string
-	for _, k := range content.ArticleEvents() {
+	for _, k := range content.WebhookEvents() {
 		out = append(out, string(k))
 	}
 	return strings.Join(out, ",")
