@@ -13,7 +13,7 @@ import (
 	"github.com/bylinehq/byline/content"
 )
 
-// InvalidationLog is the database's record of writes (content.Store has it).
+// InvalidationLog is the database's record of writes (content.ChangeLog).
 type InvalidationLog interface {
 	Invalidations(ctx context.Context, after int64, limit int) ([]content.Invalidation, error)
 	LastInvalidation(ctx context.Context) (int64, error)

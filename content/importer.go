@@ -194,7 +194,7 @@ func (s *Service) Import(ctx context.Context, fsys fs.FS) (*ImportResult, error)
 	}
 	// A batch may touch anything: it stamps the tag every response carries.
 	inv := &Invalidation{Tags: []string{TagAll}}
-	ids, err := s.store.UpsertArticles(ctx, recs, inv)
+	ids, err := s.store.Writes.UpsertArticles(ctx, recs, inv)
 	if err != nil {
 		return nil, fmt.Errorf("content: import %d articles: %w", len(recs), err)
 	}

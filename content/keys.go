@@ -71,7 +71,7 @@ func (s *Service) noteUse(ctx context.Context, k *EditorKey) {
 	if k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < keyUseGrain {
 		return
 	}
-	if err := s.store.TouchKey(ctx, k.ID, now); err == nil {
+	if err := s.store.Keys.TouchKey(ctx, k.ID, now); err == nil {
 		k.LastUsedAt = &now
 	}
 }
@@ -92,7 +92,7 @@ func checkKeyName(name string) (string, error) {
 // Keys lists the editor keys, oldest first, revoked ones included. Their
 // secrets are not known: only hashes are stored.
 func (s *Service) Keys(ctx context.Context) ([]EditorKey, error) {
-	keys, err := s.store.Keys(ctx)
+	keys, err := s.store.Keys.Keys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("content: keys: %w", err)
 	}
@@ -111,13 +111,13 @@ func (s *Service) RevokeKey(ctx context.Context, id string) (*EditorKey, error) 
 	if !validKeyID(id) {
 		return nil, Invalid("id", "%q is not a key id (12 hex digits, as byline keys list shows)", id)
 	}
-	if err := s.store.RevokeKey(ctx, id, s.cfg.Now().UTC().Truncate(time.Millisecond)); err != nil {
+	if err := s.store.Keys.RevokeKey(ctx, id, s.cfg.Now().UTC().Truncate(time.Millisecond)); err != nil {
 		if IsNotFound(err) {
 			return nil, err
 		}
 		return nil, fmt.Errorf("content: revoke key %s: %w", id, err)
 	}
-	k, err := s.store.Key(ctx, id)
+	k, err := s.store.Keys.Key(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("content: revoke key %s: read back: %w", id, err)
 	}

@@ -10,7 +10,7 @@ import (
 // reader's language and carry the same links, the HTML escapes what
 // partners and readers wrote, and the partner's theme colours it.
 func TestNewsletterMail(t *testing.T) {
-	s := NewService(nil, Config{PublicURL: "https://gw.example.com"})
+	s := NewService(Stores{}, Config{PublicURL: "https://gw.example.com"})
 	key := []byte("0123456789abcdef0123456789abcdef")
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	p := &Partner{ID: "acme", Name: `Acme <News> & "Co"`, Locale: "en", Theme: Theme{Accent: "#123abc"},

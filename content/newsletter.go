@@ -98,7 +98,7 @@ func (s *Service) unsubscribe(ctx context.Context, token string) (*Subscriber, e
 	if err != nil {
 		return nil, err
 	}
-	sub, err := s.store.Unsubscribe(ctx, handle, s.cfg.Now().UTC().Truncate(time.Millisecond), events)
+	sub, err := s.store.Subscribers.Unsubscribe(ctx, handle, s.cfg.Now().UTC().Truncate(time.Millisecond), events)
 	if IsNotFound(err) {
 		return nil, nil // erased: nothing is left to send to
 	}
@@ -139,7 +139,7 @@ func (s *Service) ConfirmPage(ctx context.Context, token, lang string, post bool
 	}
 	th := sha256.Sum256([]byte(token))
 	now := s.cfg.Now().UTC().Truncate(time.Millisecond)
-	sub, used, err := s.store.ConfirmTarget(ctx, th[:], now)
+	sub, used, err := s.store.Subscribers.ConfirmTarget(ctx, th[:], now)
 	if IsNotFound(err) {
 		return invalidPage(nil, fallback), nil
 	}
@@ -182,7 +182,7 @@ func (s *Service) ConfirmPage(ctx context.Context, token, lang string, post bool
 	if err != nil {
 		return nil, err
 	}
-	_, err = s.store.Confirm(ctx, th[:], now, func(sub Subscriber) (*Message, []Delivery, error) {
+	_, err = s.store.Subscribers.Confirm(ctx, th[:], now, func(sub Subscriber) (*Message, []Delivery, error) {
 		ds, err := events(sub)
 		if err != nil {
 			return nil, nil, err
@@ -217,7 +217,7 @@ func (s *Service) UnsubscribePage(ctx context.Context, token, lang string, post 
 	if post {
 		sub, err = s.unsubscribe(ctx, token)
 	} else {
-		sub, err = s.store.SubscriberByHandle(ctx, handle)
+		sub, err = s.store.Subscribers.SubscriberByHandle(ctx, handle)
 		if IsNotFound(err) {
 			sub, err = nil, nil
 		}
@@ -262,7 +262,7 @@ func (s *Service) Forget(ctx context.Context, email string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.store.Forget(ctx, e, s.mac(key, "email", e), s.cfg.Now())
+	n, err := s.store.Subscribers.Forget(ctx, e, s.mac(key, "email", e), s.cfg.Now())
 	if err != nil {
 		return 0, fmt.Errorf("content: forget: %w", err)
 	}
@@ -277,7 +277,7 @@ func (s *Service) PruneOutbox(ctx context.Context, retention time.Duration) (int
 		retention = DefaultOutboxRetention
 	}
 	now := s.cfg.Now()
-	n, err := s.store.PruneOutbox(ctx, now.Add(-retention), now, now.Add(-confirmWindow))
+	n, err := s.store.Outbox.PruneOutbox(ctx, now.Add(-retention), now, now.Add(-confirmWindow))
 	if err != nil {
 		return 0, fmt.Errorf("content: prune outbox: %w", err)
 	}

@@ -196,7 +196,7 @@ func (s *Service) SavePartner(ctx context.Context, p Partner) error {
 	if !themeColour(p.Theme.Accent) || !themeColour(p.Theme.Background) || !themeColour(p.Theme.Text) {
 		return Invalid("theme", "colours are #rrggbb")
 	}
-	if err := s.store.SavePartner(ctx, p); err != nil {
+	if err := s.store.Partners.SavePartner(ctx, p); err != nil {
 		return fmt.Errorf("content: save partner %q: %w", p.ID, err)
 	}
 	s.partners.forget()
@@ -204,11 +204,13 @@ func (s *Service) SavePartner(ctx context.Context, p Partner) error {
 }
 
 // Partners lists the partners.
-func (s *Service) Partners(ctx context.Context) ([]Partner, error) { return s.store.Partners(ctx) }
+func (s *Service) Partners(ctx context.Context) ([]Partner, error) {
+	return s.store.Partners.Partners(ctx)
+}
 
 // EnsureDemoPartner creates the demo partner on a new installation.
 func (s *Service) EnsureDemoPartner(ctx context.Context) error {
-	_, err := s.store.Partner(ctx, DemoPartnerID)
+	_, err := s.store.Partners.Partner(ctx, DemoPartnerID)
 	if !IsNotFound(err) {
 		return err
 	}
@@ -292,7 +294,7 @@ func (s *Service) partnerSnapshot(ctx context.Context) (map[string]*Partner, map
 	if c.byID != nil && time.Since(c.at) < partnerTTL {
 		return c.byID, c.origins, nil
 	}
-	list, err := s.store.Partners(ctx)
+	list, err := s.store.Partners.Partners(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("content: partners: %w", err)
 	}

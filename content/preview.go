@@ -40,7 +40,7 @@ func (s *Service) Preview(ctx context.Context, token, slug string) (*Article, er
 	if !ValidSlug(slug) {
 		return nil, nil
 	}
-	a, err := s.store.Article(ctx, slug)
+	a, err := s.store.Articles.Article(ctx, slug)
 	if IsNotFound(err) {
 		return nil, nil
 	}

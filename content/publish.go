@@ -49,8 +49,8 @@ func (s *schedule) forget() {
 // be fresh at most until then: a list, an article's null, a related list
 // computed before it would otherwise stay fresh after it.
 func (s *Service) NextChange(ctx context.Context) (time.Time, bool, error) {
-	ps, ok := s.store.(PublishStore)
-	if !ok {
+	ps := s.store.Publish
+	if ps == nil {
 		return time.Time{}, false, nil
 	}
 	now := s.cfg.Now()
@@ -87,8 +87,8 @@ func (s *Service) ScheduleChanged() { s.sched.forget() }
 // starts the schedule of a store that never announced), so calling it
 // often is cheap.
 func (s *Service) PublishDue(ctx context.Context) (int, error) {
-	ps, ok := s.store.(PublishStore)
-	if !ok {
+	ps := s.store.Publish
+	if ps == nil {
 		return 0, nil
 	}
 	next, exists, err := s.NextChange(ctx)

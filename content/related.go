@@ -51,11 +51,11 @@ func (r RelatedStory) Reasons() []string {
 func (s *Service) EnableRelatedIndex(ctx context.Context, cfg RankConfig) (time.Duration, error) {
 	start := time.Now()
 	idx := related.New(cfg)
-	last, err := s.store.LastInvalidation(ctx)
+	last, err := s.store.Changes.LastInvalidation(ctx)
 	if err != nil {
 		return 0, err
 	}
-	docs, err := s.store.IndexDocs(ctx, nil)
+	docs, err := s.store.Related.IndexDocs(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("content: related index: %w", err)
 	}
@@ -107,7 +107,7 @@ func (s *Service) reindex(ctx context.Context, tags []string) error {
 	if len(slugs) == 0 {
 		return nil
 	}
-	docs, err := s.store.IndexDocs(ctx, slugs)
+	docs, err := s.store.Related.IndexDocs(ctx, slugs)
 	if err != nil {
 		return fmt.Errorf("content: reindex: %w", err)
 	}
@@ -129,7 +129,7 @@ func (s *Service) catchUp(ctx context.Context) error {
 	s.relMu.Lock()
 	after := s.relSeen
 	s.relMu.Unlock()
-	rows, err := s.store.Invalidations(ctx, after, 1000)
+	rows, err := s.store.Changes.Invalidations(ctx, after, 1000)
 	if err != nil {
 		return fmt.Errorf("content: related index: poll: %w", err)
 	}
@@ -198,7 +198,7 @@ func (s *Service) relatedStories(ctx context.Context, a *Article, first int) ([]
 			Record(ctx, ArticleTag(r.Article.Slug))
 		}
 	}()
-	pinned, err := s.store.Pinned(ctx, a.ID)
+	pinned, err := s.store.Related.Pinned(ctx, a.ID)
 	if err != nil {
 		return nil, fmt.Errorf("content: related pins of %q: %w", a.Slug, err)
 	}
@@ -206,7 +206,7 @@ func (s *Service) relatedStories(ctx context.Context, a *Article, first int) ([]
 		for _, p := range pinned {
 			Record(ctx, ArticleTag(p))
 		}
-		pins, err := s.store.PublicArticlesBySlug(ctx, pinned, now)
+		pins, err := s.store.Articles.PublicArticlesBySlug(ctx, pinned, now)
 		if err != nil {
 			return nil, fmt.Errorf("content: related pins of %q: %w", a.Slug, err)
 		}
@@ -222,7 +222,7 @@ func (s *Service) relatedStories(ctx context.Context, a *Article, first int) ([]
 	}
 	idx := s.relatedIndex()
 	if idx == nil {
-		cands, err := s.store.RelatedCandidates(ctx, a.ID, now, first+len(seen))
+		cands, err := s.store.Related.RelatedCandidates(ctx, a.ID, now, first+len(seen))
 		if err != nil {
 			return nil, fmt.Errorf("content: related to %q: %w", a.Slug, err)
 		}
@@ -239,7 +239,7 @@ func (s *Service) relatedStories(ctx context.Context, a *Article, first int) ([]
 	for _, r := range ranked {
 		ids = append(ids, r.ID)
 	}
-	arts, err := s.store.ArticlesByID(ctx, ids)
+	arts, err := s.store.Articles.ArticlesByID(ctx, ids)
 	if err != nil {
 		return nil, fmt.Errorf("content: related to %q: %w", a.Slug, err)
 	}

@@ -23,7 +23,7 @@ type Config struct {
 
 // Service is the content API every adapter talks to.
 type Service struct {
-	store    Store
+	store    Stores
 	render   *Renderer
 	cfg      Config
 	inv      Invalidator
@@ -50,8 +50,8 @@ func (s *Service) invalidated(ctx context.Context, inv *Invalidation) {
 	}
 }
 
-// NewService builds the service over a store.
-func NewService(st Store, cfg Config) *Service {
+// NewService builds the service over its stores.
+func NewService(st Stores, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -74,7 +74,7 @@ const (
 )
 
 // Ping reports whether the system of record answers.
-func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+func (s *Service) Ping(ctx context.Context) error { return s.store.Health.Ping(ctx) }
 
 // Article returns the public article with slug, or nil when there is none.
 func (s *Service) Article(ctx context.Context, slug string) (*Article, error) {
@@ -83,7 +83,7 @@ func (s *Service) Article(ctx context.Context, slug string) (*Article, error) {
 	if !ValidSlug(slug) {
 		return nil, nil // no such slug can exist
 	}
-	a, err := s.store.Article(ctx, slug)
+	a, err := s.store.Articles.Article(ctx, slug)
 	if IsNotFound(err) {
 		return nil, nil
 	}
@@ -157,7 +157,7 @@ func (s *Service) Articles(ctx context.Context, q ArticlesQuery) (*ArticlePage, 
 		lq.After = c
 	}
 	Record(ctx, ListArticles)
-	list, err := s.store.ListArticles(ctx, lq)
+	list, err := s.store.Articles.ListArticles(ctx, lq)
 	if err != nil {
 		return nil, fmt.Errorf("content: list articles: %w", err)
 	}
@@ -172,7 +172,7 @@ func (s *Service) Articles(ctx context.Context, q ArticlesQuery) (*ArticlePage, 
 // Count counts the public articles a listing's filter matches.
 func (s *Service) Count(ctx context.Context, f ListFilter) (int, error) {
 	Record(ctx, ListArticles)
-	n, err := s.store.CountArticles(ctx, f)
+	n, err := s.store.Articles.CountArticles(ctx, f)
 	if err != nil {
 		return 0, fmt.Errorf("content: count articles: %w", err)
 	}
@@ -184,7 +184,7 @@ func (s *Service) Count(ctx context.Context, f ListFilter) (int, error) {
 // draft is published.
 func (s *Service) Sections(ctx context.Context) ([]Section, error) {
 	Record(ctx, ListSections)
-	list, err := s.store.Sections(ctx, s.cfg.Now())
+	list, err := s.store.Articles.Sections(ctx, s.cfg.Now())
 	if err != nil {
 		return nil, fmt.Errorf("content: sections: %w", err)
 	}
@@ -193,7 +193,7 @@ func (s *Service) Sections(ctx context.Context) ([]Section, error) {
 
 // TagsFor returns tags per article id, for batch loaders.
 func (s *Service) TagsFor(ctx context.Context, ids []int64) (map[int64][]Tag, error) {
-	m, err := s.store.TagsFor(ctx, ids)
+	m, err := s.store.Articles.TagsFor(ctx, ids)
 	for _, tags := range m {
 		for _, t := range tags {
 			Record(ctx, TagTag(t.Slug))
@@ -204,7 +204,7 @@ func (s *Service) TagsFor(ctx context.Context, ids []int64) (map[int64][]Tag, er
 
 // AuthorsFor returns authors per article id, for batch loaders.
 func (s *Service) AuthorsFor(ctx context.Context, ids []int64) (map[int64][]Author, error) {
-	m, err := s.store.AuthorsFor(ctx, ids)
+	m, err := s.store.Articles.AuthorsFor(ctx, ids)
 	for _, as := range m {
 		for _, a := range as {
 			Record(ctx, AuthorTag(a.Slug))
@@ -259,7 +259,7 @@ func (s *Service) Breadcrumbs(ctx context.Context, path string, maxLen *int) ([]
 		return trail(n), nil
 	case len(parts) == 2 && parts[0] == "tag":
 		Record(ctx, TagTag(parts[1]))
-		t, err := s.store.Tag(ctx, parts[1], s.cfg.Now())
+		t, err := s.store.Articles.Tag(ctx, parts[1], s.cfg.Now())
 		if IsNotFound(err) {
 			return []Breadcrumb{}, nil
 		} else if err != nil {
@@ -268,7 +268,7 @@ func (s *Service) Breadcrumbs(ctx context.Context, path string, maxLen *int) ([]
 		return trail(n, Breadcrumb{Label: t.Name, URL: t.URL()}), nil
 	case len(parts) == 1:
 		Record(ctx, SectionTag(parts[0]))
-		sec, err := s.store.Section(ctx, parts[0], s.cfg.Now())
+		sec, err := s.store.Articles.Section(ctx, parts[0], s.cfg.Now())
 		if IsNotFound(err) {
 			return []Breadcrumb{}, nil
 		} else if err != nil {
@@ -328,7 +328,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*EditorKey, e
 	if !ok {
 		return nil, ErrUnauthenticated
 	}
-	k, err := s.store.Key(ctx, id)
+	k, err := s.store.Keys.Key(ctx, id)
 	if IsNotFound(err) {
 		return nil, ErrUnauthenticated
 	}
@@ -353,7 +353,7 @@ func (s *Service) CreateKey(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("content: new key: %w", err)
 	}
-	if err := s.store.CreateKey(ctx, k); err != nil {
+	if err := s.store.Keys.CreateKey(ctx, k); err != nil {
 		return "", fmt.Errorf("content: store key %q: %w", name, err)
 	}
 	return token, nil
@@ -371,7 +371,7 @@ func (s *Service) Upsert(ctx context.Context, in ArticleInput) (*Article, error)
 		inv      = &Invalidation{}
 		buildErr error
 	)
-	id, err := s.store.MergeArticle(ctx, in.Slug, inv, func(base *ArticleRecord) (ArticleRecord, error) {
+	id, err := s.store.Writes.MergeArticle(ctx, in.Slug, inv, func(base *ArticleRecord) (ArticleRecord, error) {
 		rec, err := s.buildRecord(base, in)
 		if err != nil {
 			buildErr = err
@@ -388,7 +388,7 @@ func (s *Service) Upsert(ctx context.Context, in ArticleInput) (*Article, error)
 		return nil, fmt.Errorf("content: upsert %q: %w", in.Slug, err)
 	}
 	s.invalidated(ctx, inv)
-	got, err := s.store.ArticlesByID(ctx, []int64{id})
+	got, err := s.store.Articles.ArticlesByID(ctx, []int64{id})
 	if err != nil || got[id] == nil {
 		return nil, fmt.Errorf("content: read back %q: %w", in.Slug, err)
 	}
@@ -400,7 +400,7 @@ func (s *Service) Delete(ctx context.Context, slug string) (bool, error) {
 	if !ValidSlug(slug) {
 		return false, nil
 	}
-	cur, err := s.store.Article(ctx, slug)
+	cur, err := s.store.Articles.Article(ctx, slug)
 	if IsNotFound(err) {
 		return false, nil
 	} else if err != nil {
@@ -411,7 +411,7 @@ func (s *Service) Delete(ctx context.Context, slug string) (bool, error) {
 		return false, err
 	}
 	inv := &Invalidation{Tags: writeTags(before, nil), Kind: articleChange(before, nil, s.cfg.Now()), Slugs: []string{slug}}
-	ok, err := s.store.DeleteArticle(ctx, slug, inv)
+	ok, err := s.store.Writes.DeleteArticle(ctx, slug, inv)
 	if err != nil {
 		return false, fmt.Errorf("content: delete %q: %w", slug, err)
 	}
@@ -421,15 +421,15 @@ func (s *Service) Delete(ctx context.Context, slug string) (bool, error) {
 
 // recordOf turns a stored article back into a full record, to merge into.
 func (s *Service) recordOf(ctx context.Context, a *Article) (*ArticleRecord, error) {
-	tags, err := s.store.TagsFor(ctx, []int64{a.ID})
+	tags, err := s.store.Articles.TagsFor(ctx, []int64{a.ID})
 	if err != nil {
 		return nil, fmt.Errorf("content: tags of %q: %w", a.Slug, err)
 	}
-	authors, err := s.store.AuthorsFor(ctx, []int64{a.ID})
+	authors, err := s.store.Articles.AuthorsFor(ctx, []int64{a.ID})
 	if err != nil {
 		return nil, fmt.Errorf("content: authors of %q: %w", a.Slug, err)
 	}
-	pinned, err := s.store.Pinned(ctx, a.ID)
+	pinned, err := s.store.Related.Pinned(ctx, a.ID)
 	if err != nil {
 		return nil, fmt.Errorf("content: pins of %q: %w", a.Slug, err)
 	}

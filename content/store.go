@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// Store is what the domain needs from a system of record. Implementations
-// return *NotFoundError for a missing article, section or tag.
-type Store interface {
+// ArticleReader reads the stories and what they are filed under. It returns
+// *NotFoundError for a missing article, section or tag.
+type ArticleReader interface {
 	// Article returns the article with slug, public or not.
 	Article(ctx context.Context, slug string) (*Article, error)
 	// ArticlesByID returns the articles that exist among ids.
@@ -28,19 +28,26 @@ type Store interface {
 	Sections(ctx context.Context, now time.Time) ([]Section, error)
 	Section(ctx context.Context, slug string, now time.Time) (*Section, error)
 	Tag(ctx context.Context, slug string, now time.Time) (*Tag, error)
+	// PublicArticlesBySlug returns the public articles among slugs.
+	PublicArticlesBySlug(ctx context.Context, slugs []string, now time.Time) (map[string]*Article, error)
+}
+
+// RelatedStore feeds the related-stories ranking.
+type RelatedStore interface {
 	// RelatedCandidates returns public articles sharing a tag or the
 	// section with article id, best first: shared tags, then section, then
 	// newest.
 	RelatedCandidates(ctx context.Context, id int64, now time.Time, limit int) ([]*Article, error)
-	// PublicArticlesBySlug returns the public articles among slugs.
-	PublicArticlesBySlug(ctx context.Context, slugs []string, now time.Time) (map[string]*Article, error)
-
 	// IndexDocs returns the related-stories index's view of the articles
 	// with the given slugs (all articles when slugs is nil).
 	IndexDocs(ctx context.Context, slugs []string) ([]RelatedDoc, error)
 	// Pinned returns the editor's pinned related slugs of article id.
 	Pinned(ctx context.Context, id int64) ([]string, error)
+}
 
+// ArticleWriter writes stories, each write logged in its own transaction as
+// one change (ChangeLog reads them).
+type ArticleWriter interface {
 	// UpsertArticles writes all records in one transaction, all or none,
 	// logs inv (filling its ID and At) in that same transaction, and
 	// returns the records' ids in order.
@@ -55,11 +62,18 @@ type Store interface {
 	// DeleteArticle reports whether there was an article to delete; when
 	// there was, inv is logged with the deletion.
 	DeleteArticle(ctx context.Context, slug string, inv *Invalidation) (bool, error)
+}
+
+// ChangeLog is the log of committed writes, oldest first.
+type ChangeLog interface {
 	// Invalidations returns the logged invalidations after id, oldest
 	// first; LastInvalidation the newest id (0 when none).
 	Invalidations(ctx context.Context, after int64, limit int) ([]Invalidation, error)
 	LastInvalidation(ctx context.Context) (int64, error)
+}
 
+// KeyStore keeps the editors' keys.
+type KeyStore interface {
 	// CreateKey stores an editor key's public id and secret hash.
 	CreateKey(ctx context.Context, k EditorKey) error
 	// Key returns the key with the public id, revoked or not.
@@ -71,17 +85,32 @@ type Store interface {
 	RevokeKey(ctx context.Context, id string, at time.Time) error
 	// TouchKey records that the key with the public id was used at at.
 	TouchKey(ctx context.Context, id string, at time.Time) error
+}
 
-	// Ping reports whether the store is reachable.
-	Ping(ctx context.Context) error
-
-	SavePartner(ctx context.Context, p Partner) error
-	Partner(ctx context.Context, id string) (*Partner, error)
-	Partners(ctx context.Context) ([]Partner, error)
+// InstallationStore keeps what one installation shares across gateways: its
+// settings (secrets) and the single-use values its forms carry.
+type InstallationStore interface {
 	// SettingOrCreate returns a setting, storing value first when unset.
 	SettingOrCreate(ctx context.Context, key, value string) (string, error)
 	// UseNonce records a single-use value; false when it was used before.
 	UseNonce(ctx context.Context, nonce string, now, expires time.Time) (bool, error)
+}
+
+// Pinger tells whether the system of record answers.
+type Pinger interface {
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+}
+
+// PartnerStore keeps the partner sites that embed the widget.
+type PartnerStore interface {
+	SavePartner(ctx context.Context, p Partner) error
+	Partner(ctx context.Context, id string) (*Partner, error)
+	Partners(ctx context.Context) ([]Partner, error)
+}
+
+// SubscriberStore keeps the newsletter's subscribers and their consent.
+type SubscriberStore interface {
 	// Subscribe records a sign-up in one transaction. Under a lock on the
 	// address (addrHash, a keyed hash of sub.Email, for every partner), it
 	// reads what it knows of the address, calls plan once with it, and
@@ -114,17 +143,42 @@ type Store interface {
 	// tokens and every email to the address, and records addrHash as
 	// suppressed, in one transaction; it returns the subscribers deleted.
 	Forget(ctx context.Context, email, addrHash string, now time.Time) (int, error)
-	// PruneOutbox deletes the emails sent or failed before before, the
-	// confirmation tokens expired at now and the address counters idle
-	// since idleBefore; it returns the emails deleted.
-	PruneOutbox(ctx context.Context, before, now, idleBefore time.Time) (int64, error)
 	Subscribers(ctx context.Context, partner string) ([]Subscriber, error)
+}
+
+// OutboxStore is the emails' outbox: what a commit queued is sent after it,
+// at least once.
+type OutboxStore interface {
 	ClaimOutbox(ctx context.Context, now time.Time, claimFor time.Duration, limit int) ([]Message, error)
 	OutboxSent(ctx context.Context, id int64, at time.Time) error
 	OutboxFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error
 	// OutboxRefused marks a message failed for good: it is never claimed
 	// again.
 	OutboxRefused(ctx context.Context, id int64, reason string, at time.Time) error
+	// PruneOutbox deletes the emails sent or failed before before, the
+	// confirmation tokens expired at now and the address counters idle
+	// since idleBefore; it returns the emails deleted.
+	PruneOutbox(ctx context.Context, before, now, idleBefore time.Time) (int64, error)
+}
+
+// Stores are the stores the service uses, one per concern, so that a
+// store (or a test's fake) implements only what it keeps. A nil one is a
+// concern this installation does not have: its calls fail, or do nothing
+// where nothing is the right answer (no webhooks, no schedule).
+type Stores struct {
+	Articles     ArticleReader
+	Related      RelatedStore
+	Writes       ArticleWriter
+	Changes      ChangeLog
+	Publish      PublishStore
+	Keys         KeyStore
+	Installation InstallationStore
+	Health       Pinger
+	Partners     PartnerStore
+	Subscribers  SubscriberStore
+	Outbox       OutboxStore
+	Webhooks     WebhookStore
+	Deliveries   DeliveryStore
 }
 
 // ListFilter narrows a listing. Empty fields do not filter.

@@ -158,7 +158,7 @@ func (s *Service) secretKey(ctx context.Context) ([]byte, error) {
 			s.sec.err = err
 			return
 		}
-		v, err := s.store.SettingOrCreate(ctx, "secret", hex.EncodeToString(b))
+		v, err := s.store.Installation.SettingOrCreate(ctx, "secret", hex.EncodeToString(b))
 		if err != nil {
 			s.sec.err = fmt.Errorf("content: secret: %w", err)
 			return
@@ -218,7 +218,7 @@ func (s *Service) checkFormToken(ctx context.Context, partner, token string) err
 	case age < s.minFill():
 		return errTokenFast
 	}
-	fresh, err := s.store.UseNonce(ctx, "form:"+parts[2], s.cfg.Now(), time.UnixMilli(ms).Add(formTokenTTL))
+	fresh, err := s.store.Installation.UseNonce(ctx, "form:"+parts[2], s.cfg.Now(), time.UnixMilli(ms).Add(formTokenTTL))
 	if err != nil {
 		return err
 	}
@@ -353,7 +353,7 @@ func (s *Service) Subscribe(ctx context.Context, in SubscribeInput, meta Request
 	token := randomToken(24)
 	th := sha256.Sum256([]byte(token))
 	addr := s.mac(key, "email", email)
-	err = s.store.Subscribe(ctx, sub, addr, func(st SignupState) (SignupPlan, error) {
+	err = s.store.Subscribers.Subscribe(ctx, sub, addr, func(st SignupState) (SignupPlan, error) {
 		return s.planSignup(key, p, sub, st, token, th[:], now)
 	})
 	if err != nil {
@@ -460,7 +460,7 @@ func randomToken(n int) string {
 
 // Subscribers lists subscribers, of one partner or all ("").
 func (s *Service) Subscribers(ctx context.Context, partner string) ([]Subscriber, error) {
-	return s.store.Subscribers(ctx, partner)
+	return s.store.Subscribers.Subscribers(ctx, partner)
 }
 
 // DeliverOutbox sends what the outbox holds, a batch at a time. A message
@@ -470,7 +470,7 @@ func (s *Service) Subscribers(ctx context.Context, partner string) ([]Subscriber
 // and named in the returned error (the caller logs it); the rest of the
 // batch is still sent.
 func (s *Service) DeliverOutbox(ctx context.Context, sender Sender) (int, error) {
-	msgs, err := s.store.ClaimOutbox(ctx, s.cfg.Now(), time.Minute, 20)
+	msgs, err := s.store.Outbox.ClaimOutbox(ctx, s.cfg.Now(), time.Minute, 20)
 	if err != nil {
 		return 0, fmt.Errorf("content: outbox: %w", err)
 	}
@@ -479,17 +479,17 @@ func (s *Service) DeliverOutbox(ctx context.Context, sender Sender) (int, error)
 	for _, m := range msgs {
 		if err := sender.Send(ctx, m); err != nil {
 			if permanent(err) {
-				if ferr := s.store.OutboxRefused(ctx, m.ID, err.Error(), s.cfg.Now()); ferr != nil {
+				if ferr := s.store.Outbox.OutboxRefused(ctx, m.ID, err.Error(), s.cfg.Now()); ferr != nil {
 					return sent, fmt.Errorf("content: outbox message %d: %w", m.ID, ferr)
 				}
 				refused = append(refused, fmt.Errorf("message %d (attempt %d) marked failed: %w", m.ID, m.Attempts+1, err))
 				continue
 			}
 			retry := time.Duration(1<<min(m.Attempts, 10)) * time.Minute
-			_ = s.store.OutboxFailed(ctx, m.ID, err.Error(), s.cfg.Now().Add(retry))
+			_ = s.store.Outbox.OutboxFailed(ctx, m.ID, err.Error(), s.cfg.Now().Add(retry))
 			continue
 		}
-		if err := s.store.OutboxSent(ctx, m.ID, s.cfg.Now()); err != nil {
+		if err := s.store.Outbox.OutboxSent(ctx, m.ID, s.cfg.Now()); err != nil {
 			return sent, fmt.Errorf("content: outbox sent: %w", err)
 		}
 		sent++

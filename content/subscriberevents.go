@@ -29,8 +29,8 @@ type subscriberData struct {
 // that moment misses the change, as it would a moment earlier.
 func (s *Service) subscriberEvents(ctx context.Context, kind ChangeKind) (func(Subscriber) ([]Delivery, error), error) {
 	none := func(Subscriber) ([]Delivery, error) { return nil, nil }
-	ws, ok := s.store.(WebhookStore)
-	if !ok {
+	ws := s.store.Webhooks
+	if ws == nil {
 		return none, nil
 	}
 	hooks, err := ws.Webhooks(ctx)

@@ -104,7 +104,7 @@ func TestParseArticleFile(t *testing.T) {
 }
 
 func TestSampleContent(t *testing.T) {
-	svc := NewService(nil, Config{})
+	svc := NewService(Stores{}, Config{})
 	entries, err := fs.ReadDir(Sample(), ".")
 	if err != nil {
 		t.Fatal(err)

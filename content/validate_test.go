@@ -7,10 +7,13 @@ import (
 	"time"
 )
 
-// inputStore is a Store that keeps what passes validation; the methods the
-// tests below do not reach panic through the nil embedded interface.
+// inputStore keeps the partners and stories that pass validation; the
+// methods the tests below do not reach panic through the nil embedded
+// interfaces.
 type inputStore struct {
-	Store
+	ArticleReader
+	ArticleWriter
+	PartnerStore
 	partners []Partner
 	articles []ArticleRecord
 }
@@ -51,7 +54,7 @@ func ptrTo[T any](v T) *T { return &v }
 
 func inputService() (*Service, *inputStore) {
 	st := &inputStore{}
-	return NewService(st, Config{Now: func() time.Time { return time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC) }}), st
+	return NewService(Stores{Articles: st, Writes: st, Partners: st}, Config{Now: func() time.Time { return time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC) }}), st
 }
 
 // wantInvalid fails t unless err is an InvalidError (BAD_USER_INPUT at the

@@ -153,9 +153,8 @@ const changeBatch = 200
 const deliveryAttempt = 30 * time.Second
 
 func (s *Service) webhookStores() (WebhookStore, DeliveryStore, error) {
-	ws, ok1 := s.store.(WebhookStore)
-	ds, ok2 := s.store.(DeliveryStore)
-	if !ok1 || !ok2 {
+	ws, ds := s.store.Webhooks, s.store.Deliveries
+	if ws == nil || ds == nil {
 		return nil, nil, errors.New("content: this store keeps no webhooks")
 	}
 	return ws, ds, nil
@@ -273,7 +272,7 @@ func (s *Service) QueueWebhookDeliveries(ctx context.Context) (int, error) {
 			}
 			continue
 		}
-		changes, err := s.store.Invalidations(ctx, from, changeBatch)
+		changes, err := s.store.Changes.Invalidations(ctx, from, changeBatch)
 		if err != nil {
 			return queued, fmt.Errorf("content: webhooks: %w", err)
 		}
@@ -302,7 +301,7 @@ func (s *Service) QueueWebhookDeliveries(ctx context.Context) (int, error) {
 // made before any gateway ran this), or at the end of the log when there
 // is no webhook: earlier changes are nobody's news.
 func (s *Service) webhooksStart(ctx context.Context, ws WebhookStore) (int64, error) {
-	start, err := s.store.LastInvalidation(ctx)
+	start, err := s.store.Changes.LastInvalidation(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("content: webhooks: %w", err)
 	}
@@ -359,7 +358,7 @@ func (s *Service) eventArticle(ctx context.Context, seen map[string]*Article, sl
 	if a, ok := seen[slug]; ok {
 		return a, nil
 	}
-	a, err := s.store.Article(ctx, slug)
+	a, err := s.store.Articles.Article(ctx, slug)
 	if IsNotFound(err) {
 		a, err = nil, nil
 	}

@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// settings is the one part of a Store sealing secrets uses: the
-// installation's key.
+// settings is the one store sealing secrets uses: the installation's
+// key. UseNonce is not reached.
 type settings struct {
-	Store
+	InstallationStore
 	values map[string]string
 }
 
@@ -24,7 +24,7 @@ func (s *settings) SettingOrCreate(_ context.Context, key, value string) (string
 
 func TestSecretsAreSealedToTheirWebhookAndInstallation(t *testing.T) {
 	ctx := context.Background()
-	svc := NewService(&settings{values: map[string]string{}}, Config{})
+	svc := NewService(Stores{Installation: &settings{values: map[string]string{}}}, Config{})
 	sealed, err := svc.sealSecret(ctx, "rebuild", "whsec_abc")
 	if err != nil || !strings.HasPrefix(sealed, sealPrefix) || strings.Contains(sealed, "abc") {
 		t.Fatalf("sealed %q (%v)", sealed, err)
@@ -32,7 +32,7 @@ func TestSecretsAreSealedToTheirWebhookAndInstallation(t *testing.T) {
 	if got, err := svc.openSecret(ctx, "rebuild", sealed); got != "whsec_abc" || err != nil {
 		t.Fatalf("opened %q (%v)", got, err)
 	}
-	other := NewService(&settings{values: map[string]string{}}, Config{})
+	other := NewService(Stores{Installation: &settings{values: map[string]string{}}}, Config{})
 	cases := []struct{ name, id, sealed string }{
 		{"under another webhook's id", "index", sealed},
 		{"tampered with", "rebuild", sealed[:len(sealed)-2] + "AA"},

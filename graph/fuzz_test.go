@@ -51,7 +51,7 @@ func FuzzRequestDecoder(f *testing.F) {
 		f.Add(seed, "application/json")
 	}
 	f.Add(`query=1`, "application/x-www-form-urlencoded")
-	h := NewHandler(Options{Content: content.NewService(nil, content.Config{}), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	h := NewHandler(Options{Content: content.NewService(content.Stores{}, content.Config{}), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	allowed := map[int]bool{200: true, 400: true, 405: true, 413: true, 415: true, 422: true}
 	f.Fuzz(func(t *testing.T, body, contentType string) {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader([]byte(body)))

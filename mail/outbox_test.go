@@ -10,9 +10,10 @@ import (
 	"github.com/bylinehq/byline/content"
 )
 
-// outbox is the part of a content.Store that DeliverOutbox uses, in memory.
+// outbox is the store DeliverOutbox uses, in memory. PruneOutbox is not
+// reached.
 type outbox struct {
-	content.Store
+	content.OutboxStore
 	mu      sync.Mutex
 	entries []*entry
 }
@@ -88,7 +89,7 @@ func TestOutboxOverSMTP(t *testing.T) {
 	for i, to := range []string{"gone@example.com", "grey@example.com", "ok@example.com"} {
 		box.entries = append(box.entries, &entry{msg: content.Message{ID: int64(i + 1), To: to, Subject: "Please confirm", Body: "Hello"}, next: now})
 	}
-	svc := content.NewService(box, content.Config{Now: func() time.Time { return now }})
+	svc := content.NewService(content.Stores{Outbox: box}, content.Config{Now: func() time.Time { return now }})
 	ctx := context.Background()
 
 	n, err := svc.DeliverOutbox(ctx, r.sender(t))

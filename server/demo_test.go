@@ -44,7 +44,7 @@ func newDemoFixture(t *testing.T) *demoFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc := content.NewService(db, content.Config{PublicURL: "https://news.example.com"})
+	svc := content.NewService(db.Stores(), content.Config{PublicURL: "https://news.example.com"})
 	if err := svc.EnsureDemoPartner(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func newNewsletterFixture(t *testing.T) *newsletterFixture {
 	t.Cleanup(func() { db.Close() })
 	f := &newsletterFixture{t: t, box: &outbox{}}
 	clock := testenv.Clock()
-	svc := content.NewService(db, content.Config{PublicURL: "https://gateway.example.com", Now: func() time.Time { return clock().Add(f.shift) }})
+	svc := content.NewService(db.Stores(), content.Config{PublicURL: "https://gateway.example.com", Now: func() time.Time { return clock().Add(f.shift) }})
 	if err := svc.EnsureDemoPartner(ctx); err != nil {
 		t.Fatal(err)
 	}

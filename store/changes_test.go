@@ -33,7 +33,7 @@ func TestWritesLogWhatTheyDid(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *store.DB, _ *content.Service) {
 		ctx := context.Background()
 		clk := &movable{now}
-		svc := content.NewService(db, content.Config{Now: clk.now})
+		svc := content.NewService(db.Stores(), content.Config{Now: clk.now})
 		later, muchLater := now.Add(time.Hour), now.Add(2*time.Hour)
 		upsert := func(in content.ArticleInput) func() error {
 			return func() error { _, err := svc.Upsert(ctx, in); return err }
@@ -84,7 +84,7 @@ func TestPublishDueAnnouncesWhatGoesLive(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *store.DB, _ *content.Service) {
 		ctx := context.Background()
 		clk := &movable{now}
-		svc := content.NewService(db, content.Config{Now: clk.now})
+		svc := content.NewService(db.Stores(), content.Config{Now: clk.now})
 		// The schedule starts: publications after now are announced.
 		if _, err := db.AnnounceDue(ctx, now, func([]*content.ArticleRecord, map[string]content.ChangeKind) *content.Invalidation { return nil }); err != nil {
 			t.Fatal(err)
@@ -120,7 +120,7 @@ func TestTheFirstScheduledStoryIsAnnounced(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, db *store.DB, _ *content.Service) {
 		ctx := context.Background()
 		clk := &movable{now}
-		svc := content.NewService(db, content.Config{Now: clk.now})
+		svc := content.NewService(db.Stores(), content.Config{Now: clk.now})
 		if _, err := svc.PublishDue(ctx); err != nil { // a gateway starts
 			t.Fatal(err)
 		}

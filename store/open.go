@@ -21,7 +21,7 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// DB is a content.Store over one SQL database.
+// DB is every store the domain needs (content.Stores) over one SQL database.
 type DB struct {
 	db      *sql.DB
 	d       dialect

@@ -41,7 +41,7 @@ func forEachEngine(t *testing.T, test func(t *testing.T, db *store.DB, svc *cont
 	for name, openDB := range engines(t) {
 		t.Run(name, func(t *testing.T) {
 			db := openDB(t)
-			svc := content.NewService(db, content.Config{Now: clock})
+			svc := content.NewService(db.Stores(), content.Config{Now: clock})
 			test(t, db, svc)
 		})
 	}

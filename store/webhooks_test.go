@@ -129,8 +129,8 @@ func claimAll(t *testing.T, db *store.DB, at time.Time) []content.Delivery {
 func TestEachChangeIsQueuedOnce(t *testing.T) {
 	forEachShared(t, func(t *testing.T, a, b *store.DB) {
 		ctx := context.Background()
-		svcA := content.NewService(a, content.Config{Now: clock, PublicURL: "https://news.example.com"})
-		svcB := content.NewService(b, content.Config{Now: clock, PublicURL: "https://news.example.com"})
+		svcA := content.NewService(a.Stores(), content.Config{Now: clock, PublicURL: "https://news.example.com"})
+		svcB := content.NewService(b.Stores(), content.Config{Now: clock, PublicURL: "https://news.example.com"})
 		mustUpsert(t, svcA, article("before", "Before", "News", 1)) // before any webhook: nobody's news
 		for _, h := range []struct {
 			id     string
@@ -253,8 +253,8 @@ func TestDeliveriesAreSentOnceAndRetried(t *testing.T) {
 	forEachShared(t, func(t *testing.T, a, b *store.DB) {
 		ctx := context.Background()
 		clk := &movable{now}
-		svcA := content.NewService(a, content.Config{Now: clk.now})
-		svcB := content.NewService(b, content.Config{Now: clk.now})
+		svcA := content.NewService(a.Stores(), content.Config{Now: clk.now})
+		svcB := content.NewService(b.Stores(), content.Config{Now: clk.now})
 		if _, err := svcA.AddWebhook(ctx, "index", "https://search.example/", allEvents); err != nil {
 			t.Fatal(err)
 		}

@@ -366,4 +366,10 @@ func (s *DB) update(ctx context.Context, q string, args ...any) (int64, error) {
 	return n, tx.Commit()
 }
 
-var _ content.Store = (*DB)(nil)
+// Stores is every store the domain needs, all kept in this database.
+func (s *DB) Stores() content.Stores {
+	return content.Stores{
+		Articles: s, Related: s, Writes: s, Changes: s, Publish: s, Keys: s, Installation: s, Health: s,
+		Partners: s, Subscribers: s, Outbox: s, Webhooks: s, Deliveries: s,
+	}
+}

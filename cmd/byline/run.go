@@ -115,7 +115,7 @@ func openService(ctx context.Context, cfg *Config) (*content.Service, *store.DB,
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://localhost:8080"
 	}
-	svc := content.NewService(db, content.Config{PublicURL: cfg.PublicURL, MinFillTime: cfg.MinFill, Now: cfg.Now})
+	svc := content.NewService(db.Stores(), content.Config{PublicURL: cfg.PublicURL, MinFillTime: cfg.MinFill, Now: cfg.Now})
 	return svc, db, nil
 }
 
