@@ -191,21 +191,15 @@ func (s *Service) relatedStories(ctx context.Context, a *Article, first int) ([]
 	now := s.cfg.Now()
 	out := make([]RelatedStory, 0, first)
 	seen := map[int64]bool{a.ID: true}
-	// Any write may change a ranking by words: every write stamps this.
-	Record(ctx, ArticleTag(a.Slug), SectionTag(a.Section.Slug), ListArticles)
-	defer func() {
-		for _, r := range out {
-			Record(ctx, ArticleTag(r.Article.Slug))
-		}
-	}()
+	// The index is a read too: any write may change a ranking by words,
+	// and every write stamps the list. The stories themselves are recorded
+	// as the store reads them.
+	Record(ctx, ListArticles)
 	pinned, err := s.store.Related.Pinned(ctx, a.ID)
 	if err != nil {
 		return nil, fmt.Errorf("content: related pins of %q: %w", a.Slug, err)
 	}
 	if len(pinned) > 0 {
-		for _, p := range pinned {
-			Record(ctx, ArticleTag(p))
-		}
 		pins, err := s.store.Articles.PublicArticlesBySlug(ctx, pinned, now)
 		if err != nil {
 			return nil, fmt.Errorf("content: related pins of %q: %w", a.Slug, err)

@@ -61,6 +61,14 @@ func NewService(st Stores, cfg Config) *Service {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://localhost:8080"
 	}
+	// Every request's reads go through these, so each records what it
+	// read (recording.go).
+	if st.Articles != nil {
+		st.Articles = recordingReader{st.Articles}
+	}
+	if st.Related != nil {
+		st.Related = recordingRelated{st.Related}
+	}
 	return &Service{store: st, render: NewRenderer(), cfg: cfg}
 }
 
@@ -78,8 +86,6 @@ func (s *Service) Ping(ctx context.Context) error { return s.store.Health.Ping(c
 
 // Article returns the public article with slug, or nil when there is none.
 func (s *Service) Article(ctx context.Context, slug string) (*Article, error) {
-	// A missing article is recorded too: creating it must drop the null.
-	Record(ctx, ArticleTag(slug))
 	if !ValidSlug(slug) {
 		return nil, nil // no such slug can exist
 	}
@@ -93,7 +99,6 @@ func (s *Service) Article(ctx context.Context, slug string) (*Article, error) {
 	if !a.IsPublic(s.cfg.Now()) {
 		return nil, nil
 	}
-	Record(ctx, SectionTag(a.Section.Slug))
 	return a, nil
 }
 
@@ -156,7 +161,6 @@ func (s *Service) Articles(ctx context.Context, q ArticlesQuery) (*ArticlePage, 
 		}
 		lq.After = c
 	}
-	Record(ctx, ListArticles)
 	list, err := s.store.Articles.ListArticles(ctx, lq)
 	if err != nil {
 		return nil, fmt.Errorf("content: list articles: %w", err)
@@ -171,7 +175,6 @@ func (s *Service) Articles(ctx context.Context, q ArticlesQuery) (*ArticlePage, 
 
 // Count counts the public articles a listing's filter matches.
 func (s *Service) Count(ctx context.Context, f ListFilter) (int, error) {
-	Record(ctx, ListArticles)
 	n, err := s.store.Articles.CountArticles(ctx, f)
 	if err != nil {
 		return 0, fmt.Errorf("content: count articles: %w", err)
@@ -183,7 +186,6 @@ func (s *Service) Count(ctx context.Context, f ListFilter) (int, error) {
 // least one public story. A section made by a draft stays unnamed until the
 // draft is published.
 func (s *Service) Sections(ctx context.Context) ([]Section, error) {
-	Record(ctx, ListSections)
 	list, err := s.store.Articles.Sections(ctx, s.cfg.Now())
 	if err != nil {
 		return nil, fmt.Errorf("content: sections: %w", err)
@@ -193,24 +195,12 @@ func (s *Service) Sections(ctx context.Context) ([]Section, error) {
 
 // TagsFor returns tags per article id, for batch loaders.
 func (s *Service) TagsFor(ctx context.Context, ids []int64) (map[int64][]Tag, error) {
-	m, err := s.store.Articles.TagsFor(ctx, ids)
-	for _, tags := range m {
-		for _, t := range tags {
-			Record(ctx, TagTag(t.Slug))
-		}
-	}
-	return m, err
+	return s.store.Articles.TagsFor(ctx, ids)
 }
 
 // AuthorsFor returns authors per article id, for batch loaders.
 func (s *Service) AuthorsFor(ctx context.Context, ids []int64) (map[int64][]Author, error) {
-	m, err := s.store.Articles.AuthorsFor(ctx, ids)
-	for _, as := range m {
-		for _, a := range as {
-			Record(ctx, AuthorTag(a.Slug))
-		}
-	}
-	return m, err
+	return s.store.Articles.AuthorsFor(ctx, ids)
 }
 
 // crumbLength validates a maxLabelLength argument.
@@ -258,7 +248,6 @@ func (s *Service) Breadcrumbs(ctx context.Context, path string, maxLen *int) ([]
 	case len(parts) == 0:
 		return trail(n), nil
 	case len(parts) == 2 && parts[0] == "tag":
-		Record(ctx, TagTag(parts[1]))
 		t, err := s.store.Articles.Tag(ctx, parts[1], s.cfg.Now())
 		if IsNotFound(err) {
 			return []Breadcrumb{}, nil
@@ -267,7 +256,6 @@ func (s *Service) Breadcrumbs(ctx context.Context, path string, maxLen *int) ([]
 		}
 		return trail(n, Breadcrumb{Label: t.Name, URL: t.URL()}), nil
 	case len(parts) == 1:
-		Record(ctx, SectionTag(parts[0]))
 		sec, err := s.store.Articles.Section(ctx, parts[0], s.cfg.Now())
 		if IsNotFound(err) {
 			return []Breadcrumb{}, nil
