@@ -24,6 +24,10 @@ type message struct {
 	LogID int64     `json:"id"`
 	Tags  []string  `json:"t"`
 	At    time.Time `json:"at"`
+	// Kind and Slugs are the change's, for the consumers of changes that
+	// are not the cache (the related index).
+	Kind  content.ChangeKind `json:"k,omitempty"`
+	Slugs []string           `json:"s,omitempty"`
 }
 
 // Bus is the invalidation bus. A write made here is applied to this
@@ -207,7 +211,7 @@ func (b *Bus) broadcast(ctx context.Context, inv content.Invalidation) bool {
 		}
 		defer stop()
 	}
-	msg, _ := json.Marshal(message{Nonce: nonce, From: b.replica, LogID: inv.ID, Tags: inv.Tags, At: inv.At})
+	msg, _ := json.Marshal(message{Nonce: nonce, From: b.replica, LogID: inv.ID, Tags: inv.Tags, At: inv.At, Kind: inv.Kind, Slugs: inv.Slugs})
 	rc, cancel = b.redis.exchangeCtx(ctx)
 	err = b.redis.rdb.Publish(rc, b.redis.key("inv"), msg).Err()
 	cancel()
@@ -366,7 +370,7 @@ func (b *Bus) onMessage(ctx context.Context, m *redis.Message) {
 		if json.Unmarshal([]byte(m.Payload), &msg) != nil || msg.From == b.replica {
 			return
 		}
-		b.applyRemote(ctx, content.Invalidation{ID: msg.LogID, Tags: msg.Tags, At: msg.At})
+		b.applyRemote(ctx, content.Invalidation{ID: msg.LogID, Tags: msg.Tags, At: msg.At, Kind: msg.Kind, Slugs: msg.Slugs})
 		rc, cancel := b.redis.callCtx(ctx)
 		b.redis.record(b.redis.rdb.Publish(rc, b.redis.key("invack"), msg.Nonce+" "+b.replica).Err())
 		cancel()

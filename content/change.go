@@ -24,6 +24,10 @@ const (
 	// ArticlePrivate: a write no reader sees: a draft or a scheduled story
 	// saved, or deleted before it went public. No webhook hears of it.
 	ArticlePrivate ChangeKind = "article.private"
+	// ArticlesImported: a bulk import, which may change any story; it
+	// names none, and a consumer starts again from the store. No webhook
+	// hears of it: a receiver of an import rebuilds.
+	ArticlesImported ChangeKind = "articles.imported"
 )
 
 // The kinds of change of a subscriber, for the publisher's own tools (a

@@ -193,7 +193,7 @@ func (s *Service) Import(ctx context.Context, fsys fs.FS) (*ImportResult, error)
 		return nil, Invalid("", "import: nothing written, %d bad file(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
 	// A batch may touch anything: it stamps the tag every response carries.
-	inv := &Invalidation{Tags: []string{TagAll}}
+	inv := &Invalidation{Tags: []string{TagAll}, Kind: ArticlesImported}
 	ids, err := s.store.Writes.UpsertArticles(ctx, recs, inv)
 	if err != nil {
 		return nil, fmt.Errorf("content: import %d articles: %w", len(recs), err)

@@ -3,6 +3,7 @@ package content
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,23 +88,20 @@ func (s *Service) relatedIndex() *related.Index {
 	return s.related
 }
 
-// reindex brings the index up to date with writes: by slug, or all of it
-// for a bulk import (the tag every response carries).
-func (s *Service) reindex(ctx context.Context, tags []string) error {
+// reindex brings the index up to date with a committed change: the
+// stories it names, or all of it after an import.
+func (s *Service) reindex(ctx context.Context, c Invalidation) error {
 	idx := s.relatedIndex()
 	if idx == nil {
 		return nil
 	}
-	var slugs []string
-	for _, t := range tags {
-		if t == TagAll {
-			_, err := s.EnableRelatedIndex(ctx, idx.Config())
-			return err
-		}
-		if slug, ok := strings.CutPrefix(t, "Article:"); ok {
-			slugs = append(slugs, slug)
-		}
+	// A gateway of the previous release (a rolling upgrade) logged its
+	// imports with no kind; it logged every other write with one.
+	if c.Kind == ArticlesImported || c.Kind == "" && slices.Contains(c.Tags, TagAll) {
+		_, err := s.EnableRelatedIndex(ctx, idx.Config())
+		return err
 	}
+	slugs := c.Slugs
 	if len(slugs) == 0 {
 		return nil
 	}
@@ -138,7 +136,7 @@ func (s *Service) catchUp(ctx context.Context) error {
 		done := s.relApplied[inv.ID]
 		s.relMu.Unlock()
 		if !done {
-			if err := s.reindex(ctx, inv.Tags); err != nil {
+			if err := s.reindex(ctx, inv); err != nil {
 				return err
 			}
 		}
@@ -170,7 +168,7 @@ func (s *Service) ApplyWrite(ctx context.Context, inv Invalidation) {
 	if done {
 		return
 	}
-	_ = s.reindex(ctx, inv.Tags)
+	_ = s.reindex(ctx, inv)
 }
 
 // RelatedExplained is Related with each story's score and reasons.
