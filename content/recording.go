@@ -43,22 +43,23 @@ func (r recordingReader) CountArticles(ctx context.Context, f ListFilter) (int, 
 
 func (r recordingReader) TagsFor(ctx context.Context, ids []int64) (map[int64][]Tag, error) {
 	m, err := r.ArticleReader.TagsFor(ctx, ids)
-	for _, tags := range m {
-		for _, t := range tags {
-			Record(ctx, TagTag(t.Slug))
-		}
-	}
+	recordEach(ctx, m, func(t Tag) string { return TagTag(t.Slug) })
 	return m, err
 }
 
 func (r recordingReader) AuthorsFor(ctx context.Context, ids []int64) (map[int64][]Author, error) {
 	m, err := r.ArticleReader.AuthorsFor(ctx, ids)
-	for _, as := range m {
-		for _, a := range as {
-			Record(ctx, AuthorTag(a.Slug))
+	recordEach(ctx, m, func(a Author) string { return AuthorTag(a.Slug) })
+	return m, err
+}
+
+// recordEach records the tag of every tag or author a batch read found.
+func recordEach[T any](ctx context.Context, m map[int64][]T, tag func(T) string) {
+	for _, list := range m {
+		for _, v := range list {
+			Record(ctx, tag(v))
 		}
 	}
-	return m, err
 }
 
 func (r recordingReader) Sections(ctx context.Context, now time.Time) ([]Section, error) {
