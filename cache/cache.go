@@ -32,10 +32,6 @@ type Options struct {
 	LeaseFor      time.Duration         // cross-replica coalescing lease; default 3s
 	Logger        *slog.Logger
 	Metrics       prometheus.Registerer
-	// OnWrite, when set, runs for every write another process made, before
-	// this process's entries are dropped: derived state (the related-
-	// stories index) is current by the time anything is recomputed.
-	OnWrite func(ctx context.Context, inv content.Invalidation)
 }
 
 // Cache is the cache's parts, built together by New over one Redis client

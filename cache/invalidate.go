@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,7 +49,7 @@ type Bus struct {
 	invLog     InvalidationLog // nil: not polled
 	pollEvery  time.Duration
 	ackTimeout time.Duration
-	onWrite    func(ctx context.Context, inv content.Invalidation)
+	consumers  []func(ctx context.Context, inv content.Invalidation) // Subscribe
 	// onGap drops what this process holds on the subscription's word (the
 	// response cache's L1): a replica that may have missed a message starts
 	// empty.
@@ -73,7 +74,7 @@ func newBus(r *redisAccess, replica string, o Options, m *metrics) *Bus {
 	return &Bus{
 		redis: r, shared: newSharedStamps(r, o.Logger), peers: peers{redis: r, self: replica},
 		replica: replica, logger: o.Logger,
-		invLog: o.Log, pollEvery: o.PollEvery, ackTimeout: o.AckTimeout, onWrite: o.OnWrite,
+		invLog: o.Log, pollEvery: o.PollEvery, ackTimeout: o.AckTimeout,
 		waiters: map[string]chan string{}, applied: map[int64]bool{},
 		invalidationSeconds: m.invalidation,
 	}
@@ -155,10 +156,25 @@ func (b *Bus) applyRemote(ctx context.Context, inv content.Invalidation) {
 	if done {
 		return
 	}
-	if b.onWrite != nil {
-		b.onWrite(ctx, inv)
+	b.mu.Lock()
+	consumers := b.consumers
+	b.mu.Unlock()
+	for _, c := range consumers {
+		c(ctx, inv)
 	}
 	b.applyLocal(inv)
+}
+
+// Subscribe adds a consumer of the writes other processes commit (another
+// replica's, the CLI's), learnt over pub/sub or from the log: it is called
+// once per logged write, before this process's entries are dropped, so
+// derived state (the related-stories index) is current by the time
+// anything is recomputed. This process's own writes reach the domain's
+// consumers directly.
+func (b *Bus) Subscribe(consume func(ctx context.Context, inv content.Invalidation)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.consumers = append(slices.Clip(b.consumers), consume)
 }
 
 // applyLocal stamps tags in this process, once per log id.

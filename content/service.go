@@ -19,6 +19,10 @@ type Config struct {
 	SiteName    string           // the publisher's name, for SEO
 	Now         func() time.Time // the clock; time.Now when nil
 	MinFillTime time.Duration    // a sign-up faster than this is a bot; default 2s
+	// Invalidator hears of every write this service commits (the response
+	// cache's bus); nil: nobody does. Limiter limits sign-ups; nil: no limit.
+	Invalidator Invalidator
+	Limiter     Limiter
 }
 
 // Service is the content API every adapter talks to.
@@ -37,9 +41,6 @@ type Service struct {
 	relSeen    int64          // the newest logged write the index has caught up with
 	relApplied map[int64]bool // logged writes already applied to the index
 }
-
-// SetInvalidator tells the service whom to tell about committed writes.
-func (s *Service) SetInvalidator(inv Invalidator) { s.inv = inv }
 
 // invalidated passes a committed write on to the cache, if there is one.
 func (s *Service) invalidated(ctx context.Context, inv *Invalidation) {
@@ -69,7 +70,7 @@ func NewService(st Stores, cfg Config) *Service {
 	if st.Related != nil {
 		st.Related = recordingRelated{st.Related}
 	}
-	return &Service{store: st, render: NewRenderer(), cfg: cfg}
+	return &Service{store: st, render: NewRenderer(), cfg: cfg, inv: cfg.Invalidator, limiter: cfg.Limiter}
 }
 
 // Page limits for listings.

@@ -499,6 +499,3 @@ func (s *Service) DeliverOutbox(ctx context.Context, sender Sender) (int, error)
 	}
 	return sent, nil
 }
-
-// SetLimiter sets the rate limiter for sign-ups.
-func (s *Service) SetLimiter(l Limiter) { s.limiter = l }

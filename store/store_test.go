@@ -315,10 +315,10 @@ func (r *recorder) Invalidate(_ context.Context, inv content.Invalidation) {
 }
 
 func TestInvalidationLog(t *testing.T) {
-	forEachEngine(t, func(t *testing.T, db *store.DB, svc *content.Service) {
+	forEachEngine(t, func(t *testing.T, db *store.DB, _ *content.Service) {
 		ctx := context.Background()
 		rec := &recorder{}
-		svc.SetInvalidator(rec)
+		svc := content.NewService(db.Stores(), content.Config{Now: clock, Invalidator: rec})
 		mustUpsert(t, svc, article("a", "A", "news", 1, "Copper"))
 		mustUpsert(t, svc, content.ArticleInput{Slug: "a", Section: ptr("Mining"), Tags: []string{"Coal"}})
 		if _, err := svc.Delete(ctx, "a"); err != nil {

@@ -112,11 +112,20 @@ func openService(ctx context.Context, cfg *Config) (*content.Service, *store.DB,
 	if err != nil {
 		return nil, nil, err
 	}
+	return newService(db, cfg, nil), db, nil
+}
+
+// newService builds the domain over db; a cache, when there is one, hears
+// of its writes and limits its sign-ups.
+func newService(db *store.DB, cfg *Config, c *cache.Cache) *content.Service {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://localhost:8080"
 	}
-	svc := content.NewService(db.Stores(), content.Config{PublicURL: cfg.PublicURL, MinFillTime: cfg.MinFill, Now: cfg.Now})
-	return svc, db, nil
+	dc := content.Config{PublicURL: cfg.PublicURL, MinFillTime: cfg.MinFill, Now: cfg.Now}
+	if c != nil {
+		dc.Invalidator, dc.Limiter = c.Bus, c.Limiter
+	}
+	return content.NewService(db.Stores(), dc)
 }
 
 // app is everything a command works with.
@@ -144,11 +153,11 @@ func (a *app) Close() {
 // the domain to invalidate through the cache: a CLI write reaches running
 // gateways over Redis at once, or through the database's log within a second.
 func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
-	svc, db, err := openService(ctx, cfg)
+	db, err := store.Open(ctx, cfg.DB)
 	if err != nil {
 		return nil, err
 	}
-	a := &app{svc: svc, db: db, reg: prometheus.NewRegistry(), publicURL: cfg.PublicURL}
+	a := &app{db: db, reg: prometheus.NewRegistry()}
 	if cfg.Redis != "" {
 		opts, err := redisOptions(cfg.Redis)
 		if err != nil {
@@ -159,13 +168,14 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	}
 	a.cache = cache.New(cache.Options{
 		Redis: a.rdb, Prefix: cfg.Prefix, SchemaVersion: graph.SchemaVersion(), Log: db, Logger: log, Metrics: a.reg,
-		OnWrite: func(ctx context.Context, inv content.Invalidation) {
-			svc.ScheduleChanged() // another gateway's write may schedule a story sooner
-			svc.ApplyWrite(ctx, inv)
-		},
 	})
-	svc.SetInvalidator(a.cache.Bus)
-	svc.SetLimiter(a.cache.Limiter)
+	a.svc = newService(db, cfg, a.cache)
+	a.publicURL = cfg.PublicURL
+	svc := a.svc
+	a.cache.Bus.Subscribe(func(ctx context.Context, inv content.Invalidation) {
+		svc.ScheduleChanged() // another gateway's write may schedule a story sooner
+		svc.ApplyWrite(ctx, inv)
+	})
 	return a, nil
 }
 
