@@ -302,7 +302,7 @@ func (c *ResponseCache) readL2Since(ctx context.Context, normalKey string, local
 	if err != nil || c.shared.pending.anyOf(e.Tags) {
 		return nil
 	}
-	if !c.shared.validSince(rc, e.Tags, e.RedisStart, false) {
+	if !c.shared.validSince(rc, e.Tags, e.RedisStart) {
 		return nil
 	}
 	e.localStart = localStart
@@ -349,8 +349,11 @@ func (c *ResponseCache) fill(next http.Handler, r *http.Request, req []byte, nor
 		}
 	}
 	localStart := c.local.start()
+	redisStart := int64(-1)
+	held := false
 	if c.redis.available(ctx) {
-		e, held := c.awaitLease(ctx, normalKey, localStart)
+		var e *entry
+		e, held, redisStart = c.awaitLease(ctx, normalKey, localStart)
 		if e != nil {
 			c.remember(e, rawKey, req)
 			return &filled{e: e}
@@ -360,10 +363,17 @@ func (c *ResponseCache) fill(next http.Handler, r *http.Request, req []byte, nor
 			// writeL2), and off the request's path: a replica waiting on
 			// the lease sees it go at once, and a failed call in this
 			// request does not leave the lease behind for its full term.
-			defer func() { go c.releaseLease(normalKey) }()
+			// Storing the answer usually lets it go already.
+			defer func() {
+				if held {
+					go c.releaseLease(normalKey)
+				}
+			}()
 		}
 	}
-	redisStart := c.shared.seq(ctx)
+	if redisStart < 0 {
+		redisStart = c.shared.seq(ctx)
+	}
 
 	// The work runs detached from this client: others may be waiting on it.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -385,29 +395,31 @@ func (c *ResponseCache) fill(next http.Handler, r *http.Request, req []byte, nor
 	}
 	out.e = e
 	c.remember(e, rawKey, req)
-	if redisStart >= 0 {
-		c.writeL2(ctx, e, pol)
+	if redisStart >= 0 && c.writeL2(ctx, e, pol, held) {
+		held = false // released with the store
 	}
 	return out
 }
 
 // writeL2 stores an entry in Redis, unless one of its tags was stamped
-// there since its computation began.
-func (c *ResponseCache) writeL2(ctx context.Context, e *entry, pol cachePolicy) {
+// there since its computation began, and lets go of the entry's lease when
+// held and the store can (see sharedStamps.store); released says it did.
+func (c *ResponseCache) writeL2(ctx context.Context, e *entry, pol cachePolicy, held bool) (released bool) {
 	if !c.redis.available(ctx) {
-		return
-	}
-	rc, cancel := c.redis.callCtx(ctx)
-	defer cancel()
-	if !c.shared.validSince(rc, e.Tags, e.RedisStart, true) {
-		return // stamped since we began: never store it as fresh
+		return false
 	}
 	b, err := e.encode()
 	if err != nil {
-		return
+		return false
+	}
+	rc, cancel := c.redis.callCtx(ctx)
+	defer cancel()
+	lease := ""
+	if held {
+		lease = c.redis.key("lease:", e.Key)
 	}
 	ttl := time.Duration(pol.maxAge+pol.swr) * time.Second
-	c.redis.recordFor(ctx, c.redis.rdb.Set(rc, c.redis.key("r:", e.Key), b, ttl).Err())
+	return c.shared.store(rc, c.redis.key("r:", e.Key), b, ttl, e.Tags, e.RedisStart, lease, c.replica)
 }
 
 // refresh recomputes a stale entry in the background, once per process;

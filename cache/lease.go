@@ -38,35 +38,45 @@ return 0`),
 // store the answer. It returns that answer, carrying localStart (this
 // replica's seq from before the wait), or nil when the caller should
 // compute; held says the caller now holds the lease and must release it.
+// The lease is asked for with Redis's counter, in one round trip: a caller
+// that gets the lease at once computes with redisStart, the counter read
+// just before; any other has none (-1) and reads it when it computes.
 // The wait ends as soon as the lease is gone: a holder whose answer was
 // not cacheable (an error, no-store) stores nothing, and waiting out the
 // lease's term for it would cost every waiter LeaseFor.
-func (c *ResponseCache) awaitLease(ctx context.Context, normalKey string, localStart uint64) (e *entry, held bool) {
+func (c *ResponseCache) awaitLease(ctx context.Context, normalKey string, localStart uint64) (e *entry, held bool, redisStart int64) {
 	lease := c.redis.key("lease:", normalKey)
 	rc, cancel := c.redis.callCtx(ctx)
-	got, err := c.leases.take.Run(rc, c.redis.rdb, []string{lease}, c.replica, c.leaseFor.Milliseconds()).Int()
+	cmds, err := c.redis.evalAll(rc,
+		scriptCall{c.shared.readSeq, []string{c.redis.key("seq")}, []any{time.Now().UnixMicro()}},
+		scriptCall{c.leases.take, []string{lease}, []any{c.replica, c.leaseFor.Milliseconds()}})
 	cancel()
 	if c.redis.recordFor(ctx, err) != nil {
-		return nil, false
+		return nil, false, -1
+	}
+	seq, err1 := cmds[0].Int64()
+	got, err2 := cmds[1].Int()
+	if err1 != nil || err2 != nil {
+		return nil, false, -1
 	}
 	if got == 1 {
-		return nil, true
+		return nil, true, seq
 	}
 	deadline := time.Now().Add(c.leaseFor)
 	for time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
-			return nil, false
+			return nil, false, -1
 		case <-time.After(20 * time.Millisecond):
 		}
 		if !c.redis.available(ctx) {
-			return nil, false
+			return nil, false, -1
 		}
 		rc, cancel := c.redis.callCtx(ctx)
 		n, err := c.redis.rdb.Exists(rc, lease).Result()
 		cancel()
 		if c.redis.recordFor(ctx, err) != nil {
-			return nil, false
+			return nil, false, -1
 		}
 		if n == 1 {
 			continue
@@ -75,15 +85,16 @@ func (c *ResponseCache) awaitLease(ctx context.Context, normalKey string, localS
 		// Only an answer computed since counts: the entry being refreshed
 		// may still sit in Redis, stale.
 		if e := c.readL2Since(ctx, normalKey, localStart); e != nil && e.freshness(time.Now()) == fresh {
-			return e, false
+			return e, false, -1
 		}
-		return nil, false
+		return nil, false, -1
 	}
-	return nil, false
+	return nil, false, -1
 }
 
 // releaseLease drops the lease if this replica still holds it (it may have
-// expired and been taken by another).
+// expired and been taken by another), when storing the answer did not
+// (see sharedStamps.store).
 func (c *ResponseCache) releaseLease(normalKey string) {
 	if !c.redis.available(context.Background()) {
 		return

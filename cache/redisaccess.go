@@ -86,6 +86,52 @@ func (r *redisAccess) recordFor(ctx context.Context, err error) error {
 	return err
 }
 
+// cluster says whether Redis is a Cluster, where a script may touch only
+// keys of one slot; elsewhere (standalone, Sentinel) one script may touch
+// any keys.
+func (r *redisAccess) cluster() bool {
+	_, ok := r.rdb.(*redis.ClusterClient)
+	return ok
+}
+
+// scriptCall is one script to run in evalAll.
+type scriptCall struct {
+	s    *redis.Script
+	keys []string
+	args []any
+}
+
+// evalAll runs scripts in one pipeline, by hash. Those Redis does not know
+// yet (NOSCRIPT: their first use since it started) go again with their
+// source: a second round trip, then, only.
+func (r *redisAccess) evalAll(ctx context.Context, calls ...scriptCall) ([]*redis.Cmd, error) {
+	cmds := make([]*redis.Cmd, len(calls))
+	pipe := r.rdb.Pipeline()
+	for i, c := range calls {
+		cmds[i] = c.s.EvalSha(ctx, pipe, c.keys, c.args...)
+	}
+	if _, err := pipe.Exec(ctx); err == nil {
+		return cmds, nil
+	}
+	pipe = r.rdb.Pipeline()
+	again := false
+	for i, c := range calls {
+		if redis.HasErrorPrefix(cmds[i].Err(), "NOSCRIPT") {
+			cmds[i] = c.s.Eval(ctx, pipe, c.keys, c.args...)
+			again = true
+		}
+	}
+	if again {
+		_, _ = pipe.Exec(ctx)
+	}
+	for _, cmd := range cmds {
+		if err := cmd.Err(); err != nil && err != redis.Nil {
+			return cmds, err
+		}
+	}
+	return cmds, nil
+}
+
 // key is a Redis key under the prefix.
 func (r *redisAccess) key(parts ...string) string {
 	k := r.prefix

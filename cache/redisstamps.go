@@ -26,13 +26,15 @@ const logDoneTTL = 24 * time.Hour
 // at the tag's latest write), a mark per logged write that was stamped
 // (logdone:<id>), and the stamps that have not landed yet (pending). The
 // bus writes them; the response cache checks its L2 entries against them.
-// Every command and script touches one key, so Cluster-safe.
+// On a Cluster every command and script touches one key (one slot).
 type sharedStamps struct {
 	redis   *redisAccess
 	nextSeq *redis.Script
 	readSeq *redis.Script
-	pending pending
-	logger  *slog.Logger
+	// storeEntry checks stamps and stores an entry (see store).
+	storeEntry *redis.Script
+	pending    pending
+	logger     *slog.Logger
 }
 
 func newSharedStamps(r *redisAccess, logger *slog.Logger) *sharedStamps {
@@ -53,6 +55,21 @@ return v`),
 local v = redis.call('GET', KEYS[1])
 if not v then v = ARGV[1]; redis.call('SET', KEYS[1], v) end
 return tonumber(v)`),
+		// storeEntry: KEYS are the stamps (ARGV[3] of them), then maybe
+		// the entry, then maybe its lease; ARGV the start, the stamps'
+		// TTL, the count, the entry, its TTL and the lease's holder. A
+		// stamp past the start leaves the entry out (the other stamps
+		// then need none: nothing is stored that reads them).
+		storeEntry: redis.NewScript(`
+local start, n, ok = tonumber(ARGV[1]), tonumber(ARGV[3]), 1
+for i = 1, n do
+  redis.call('SET', KEYS[i], ARGV[1], 'NX', 'PX', ARGV[2])
+  local v = tonumber(redis.call('GET', KEYS[i]))
+  if not v or v > start then ok = 0; break end
+end
+if ok == 1 and KEYS[n + 1] then redis.call('SET', KEYS[n + 1], ARGV[4], 'PX', ARGV[5]) end
+if KEYS[n + 2] and redis.call('GET', KEYS[n + 2]) == ARGV[6] then redis.call('DEL', KEYS[n + 2]) end
+return ok`),
 	}
 }
 
@@ -71,33 +88,88 @@ func (s *sharedStamps) seq(ctx context.Context) int64 {
 	return v
 }
 
-// validSince checks tags' Redis stamps against start, one pipelined GET
-// each (a Cluster client splits the pipeline by slot). Every tag of a
-// stored entry has a stamp, so a missing one fails too: Redis lost it (a
-// node restarted empty, a failover dropped writes), and with it any write
-// stamped since. storing, for an entry about to be stored, first gives a
-// tag without a stamp one at start (SET NX, in the same pipeline: one key
-// per command, so Cluster-safe, and ordered before the GET of the same key).
-func (s *sharedStamps) validSince(ctx context.Context, tags []string, start int64, storing bool) bool {
-	pipe := s.redis.rdb.Pipeline()
-	cmds := make([]*redis.StringCmd, len(tags))
+// validSince checks tags' Redis stamps against start: one MGET, or on a
+// Cluster one pipelined GET each (the client splits the pipeline by slot).
+// Every tag of a stored entry has a stamp (see store), so a missing one
+// fails too: Redis lost it (a node restarted empty, a failover dropped
+// writes), and with it any write stamped since.
+func (s *sharedStamps) validSince(ctx context.Context, tags []string, start int64) bool {
+	if len(tags) == 0 {
+		return true
+	}
+	keys := make([]string, len(tags))
 	for i, t := range tags {
-		k := s.redis.key("inv:", t)
-		if storing {
-			pipe.SetNX(ctx, k, start, stampTTL)
+		keys[i] = s.redis.key("inv:", t)
+	}
+	vals := make([]any, len(keys))
+	if s.redis.cluster() {
+		pipe := s.redis.rdb.Pipeline()
+		cmds := make([]*redis.StringCmd, len(keys))
+		for i, k := range keys {
+			cmds[i] = pipe.Get(ctx, k)
 		}
-		cmds[i] = pipe.Get(ctx, k)
+		_, err := pipe.Exec(ctx)
+		if s.redis.recordFor(ctx, err) != nil && err != redis.Nil {
+			return false
+		}
+		for i, cmd := range cmds {
+			if v, err := cmd.Result(); err == nil {
+				vals[i] = v
+			}
+		}
+	} else {
+		var err error
+		vals, err = s.redis.rdb.MGet(ctx, keys...).Result()
+		if s.redis.recordFor(ctx, err) != nil {
+			return false
+		}
 	}
-	_, err := pipe.Exec(ctx)
-	if s.redis.recordFor(ctx, err) != nil && err != redis.Nil {
-		return false
-	}
-	for _, cmd := range cmds {
-		if v, err := cmd.Int64(); err != nil || v > start {
+	for _, v := range vals {
+		str, _ := v.(string)
+		if n, err := strconv.ParseInt(str, 10, 64); err != nil || n > start {
 			return false
 		}
 	}
 	return true
+}
+
+// store puts an entry (b, under key) in Redis unless one of its tags was
+// stamped there since start, first giving a tag without a stamp one at
+// start (a reader counts a missing stamp as lost, see validSince), and
+// lets the entry's lease go when holder holds it (lease "": none held).
+// Outside a Cluster that is one script whatever the number of tags: a miss
+// costs the same with two tags or forty. A Cluster's script may touch one
+// slot only, and tags spread over slots, so there it is a script per tag,
+// pipelined, then the entry's SET, and the lease is left to the caller.
+// released says the lease is gone.
+func (s *sharedStamps) store(ctx context.Context, key string, b []byte, ttl time.Duration, tags []string, start int64, lease, holder string) (released bool) {
+	stamps := make([]string, len(tags))
+	for i, t := range tags {
+		stamps[i] = s.redis.key("inv:", t)
+	}
+	if !s.redis.cluster() {
+		keys := append(stamps, key)
+		if lease != "" {
+			keys = append(keys, lease)
+		}
+		err := s.storeEntry.Run(ctx, s.redis.rdb, keys, start, stampTTL.Milliseconds(), len(stamps), b, ttl.Milliseconds(), holder).Err()
+		return s.redis.recordFor(ctx, err) == nil && lease != ""
+	}
+	calls := make([]scriptCall, len(stamps))
+	for i, k := range stamps {
+		calls[i] = scriptCall{s.storeEntry, []string{k}, []any{start, stampTTL.Milliseconds(), 1}}
+	}
+	cmds, err := s.redis.evalAll(ctx, calls...)
+	if s.redis.recordFor(ctx, err) != nil {
+		return false
+	}
+	for _, cmd := range cmds {
+		if v, err := cmd.Int(); err != nil || v != 1 {
+			return false // stamped since we began: never store it as fresh
+		}
+	}
+	s.redis.recordFor(ctx, s.redis.rdb.Set(ctx, key, b, ttl).Err())
+	return false
 }
 
 // stamp bumps the shared counter and stamps every tag with it, and marks
